@@ -1,0 +1,34 @@
+# Two entry points: `make run` (the self-check and throughput table) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: run test install-run install-test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+install-run: $(PY)
+	$(PIP) install --quiet "maturin>=1.5,<2"
+	$(PY) -m maturin develop --release --quiet
+
+install-test: $(PY)
+	$(PIP) install --quiet "maturin>=1.5,<2" pytest hypothesis scipy mypy
+	$(PY) -m maturin develop --release --quiet --extras test
+
+run: install-run
+	$(PY) -m seedstream
+
+test: install-test
+	cargo test --workspace --release
+	$(PY) -m mypy.stubtest seedstream._core
+	$(PY) -m pytest -m "not slow"
+
+bench: install-run
+	$(PIP) install --quiet numpy matplotlib
+	$(PY) benches/bench_numpy.py
+
+clean:
+	rm -rf $(VENV) target

@@ -1,0 +1,23 @@
+"""seedstream: deterministic, reproducible random numbers for machine-learning training.
+
+The same seed and the same names give the same bits on any machine, any thread count and
+in every release. See docs/spec.md for the exact definition of every output.
+"""
+
+from seedstream._core import (
+    __version__,
+    get_num_threads,
+    philox4x32_10,
+    set_num_threads,
+    simd_level,
+)
+from seedstream._generator import Generator
+
+__all__ = [
+    "Generator",
+    "__version__",
+    "get_num_threads",
+    "philox4x32_10",
+    "set_num_threads",
+    "simd_level",
+]

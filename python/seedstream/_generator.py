@@ -1,0 +1,250 @@
+"""seedstream.Generator: a named, random-access stream with NumPy-like methods."""
+
+from __future__ import annotations
+
+from collections.abc import MutableSequence
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from seedstream import _validate as v
+from seedstream._core import Stream
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_BITS = (np.dtype(np.uint32), np.dtype(np.uint64))
+_INTS = tuple(
+    np.dtype(t)
+    for t in (np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8)
+)
+_BOOL = np.dtype(np.bool_)
+_INT64 = np.dtype(np.int64)
+_ALGORITHMS = ("philox", "pcg64")
+_STATE_VERSION = 1
+
+
+class Generator:
+    """A deterministic random stream: a 256-bit key plus a block position.
+
+    ``Generator(seed)`` takes an int in [0, 2**64) or a str. The same seed, algorithm and
+    child names give the same bits on every platform, thread count and release
+    (docs/spec.md). Element ``i`` of a draw depends only on (key, position, i), so a draw
+    of ``k`` values is a prefix of a draw of ``n > k`` at the same position.
+
+    Every draw starts at a block boundary and advances ``position`` by the blocks it used
+    (docs/spec.md#positions). Draws from several threads are atomic.
+    """
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, seed: "int | str", *, algorithm: str = "philox") -> None:
+        if algorithm not in _ALGORITHMS:
+            raise ValueError(f"algorithm: expected 'philox' or 'pcg64', got {algorithm!r}")
+        self._stream = Stream.from_seed(v.seed_value(seed), algorithm)
+
+    @classmethod
+    def _wrap(cls, stream: Stream) -> "Generator":
+        g = cls.__new__(cls)
+        g._stream = stream
+        return g
+
+    # -- identity and position -------------------------------------------------------
+    @property
+    def algorithm(self) -> str:
+        """The generator algorithm: "philox" or "pcg64"."""
+        return self._stream.algorithm
+
+    @property
+    def key(self) -> int:
+        """The 256-bit stream key as an int (little-endian bytes of the SHA-256 digest)."""
+        return int.from_bytes(self._stream.key, "little")
+
+    @property
+    def position(self) -> int:
+        """The next unused block (a 128-bit block counter value)."""
+        return self._stream.position
+
+    def child(self, *names: "str | int | bytes") -> "Generator":
+        """The child stream reached through ``names`` (str, int >= 0 or bytes), at position 0.
+
+        It depends on this key and the names only: not on this generator's position and
+        not on which other children exist. ``child("a", "b") == child("a").child("b")``.
+        """
+        if not names:
+            raise TypeError("names: child() needs at least one name")
+        return Generator._wrap(self._stream.child([v.name_value(n) for n in names]))
+
+    def spawn(self, n: int) -> List["Generator"]:
+        """``[self.child(0), ..., self.child(n - 1)]``: the same children on every call."""
+        n = v.count(n, "n")
+        return [Generator._wrap(self._stream.child([i])) for i in range(n)]
+
+    def advance(self, n: int) -> "Generator":
+        """Skips ``n`` blocks; returns self. ValueError if the position would pass 2**64 - 1."""
+        n = v.count(n, "n")
+        if n >= 2**64:
+            raise ValueError(f"n: advance of {n} blocks passes position 2**64 - 1")
+        self._stream.advance(n)
+        return self
+
+    @property
+    def state(self) -> Dict[str, Any]:
+        """A plain dict that :meth:`from_state` turns back into an identical generator."""
+        return {
+            "version": _STATE_VERSION,
+            "algorithm": self.algorithm,
+            "key": self.key,
+            "position": self.position,
+        }
+
+    @classmethod
+    def from_state(cls, state: Dict[str, Any]) -> "Generator":
+        """Restores a generator from :attr:`state`; it continues bit for bit."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state: expected a dict, got {type(state).__name__}")
+        missing = {"version", "algorithm", "key", "position"} - state.keys()
+        if missing:
+            raise ValueError(f"state: missing keys {sorted(missing)}")
+        if state["version"] != _STATE_VERSION:
+            raise ValueError(f"state: unsupported version {state['version']!r}")
+        algorithm = state["algorithm"]
+        if algorithm not in _ALGORITHMS:
+            raise ValueError(f"state: unknown algorithm {algorithm!r}")
+        key = state["key"]
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < 2**256:
+            raise ValueError("state: key must be an int in [0, 2**256)")
+        position = state["position"]
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < 2**64:
+            raise ValueError("state: position must be an int in [0, 2**64)")
+        return cls._wrap(Stream.from_key(algorithm, key.to_bytes(32, "little"), position))
+
+    def __copy__(self) -> "Generator":
+        return Generator.from_state(self.state)
+
+    def __deepcopy__(self, memo: Any) -> "Generator":
+        return Generator.from_state(self.state)
+
+    def __reduce__(self) -> Any:
+        return (Generator.from_state, (self.state,))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Generator):
+            return NotImplemented
+        return self.state == other.state
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: the position changes
+
+    def __repr__(self) -> str:
+        return (
+            f"Generator(algorithm={self.algorithm!r}, key=0x{self.key:064x}, "
+            f"position={self.position})"
+        )
+
+    # -- draws -----------------------------------------------------------------------
+    def _target(self, size: Any, dt: np.dtype, out: Any) -> np.ndarray:
+        shp = v.shape(size)
+        if out is None:
+            return v.allocate(shp, dt)
+        return v.output(out, shp, dt)
+
+    @staticmethod
+    def _result(arr: np.ndarray, size: Any, out: Any) -> Any:
+        return arr[()] if size is None and out is None else arr
+
+    def bits(self, size: Any = None, dtype: Any = np.uint32, out: Optional[np.ndarray] = None) -> Any:
+        """Raw random bits as uint32 (one word each) or uint64 (two words each)."""
+        dt = v.dtype(dtype, _BITS)
+        arr = self._target(size, dt, out)
+        if dt == _BITS[0]:
+            self._stream.fill_bits_u32(arr)
+        else:
+            self._stream.fill_bits_u64(arr)
+        return self._result(arr, size, out)
+
+    def random(self, size: Any = None, dtype: Any = np.float64, out: Optional[np.ndarray] = None) -> Any:
+        """Uniform floats in [0, 1): multiples of 2**-53 (float64) or 2**-24 (float32)."""
+        dt = v.dtype(dtype, _FLOATS)
+        arr = self._target(size, dt, out)
+        if dt == _FLOATS[0]:
+            self._stream.fill_random_f64(arr)
+        else:
+            self._stream.fill_random_f32(arr)
+        return self._result(arr, size, out)
+
+    def integers(
+        self,
+        low: int,
+        high: Optional[int] = None,
+        size: Any = None,
+        dtype: Any = np.int64,
+        endpoint: bool = False,
+        out: Optional[np.ndarray] = None,
+    ) -> Any:
+        """Uniform integers in [low, high) (or [low, high] with ``endpoint=True``).
+
+        ``integers(n)`` draws from [0, n). Bias is below 2**-64: each value is
+        ``low + floor(range * X / 2**128)`` for a fresh 128-bit X (one block per value).
+        """
+        dt = v.dtype(dtype, _INTS)
+        lo = v.integer(low, "low")
+        if high is None:
+            lo, hi = 0, lo
+        else:
+            hi = v.integer(high, "high")
+        last = hi if endpoint else hi - 1
+        if last < lo:
+            rel = "<" if endpoint else "<="
+            raise ValueError(f"high: expected low {rel} high, got low={lo}, high={hi}")
+        info = np.iinfo(dt)
+        if lo < info.min:
+            raise ValueError(f"low: {lo} is out of bounds for {dt}")
+        if last > info.max:
+            raise ValueError(f"high: {hi} is out of bounds for {dt} (endpoint={bool(endpoint)})")
+        arr = self._target(size, dt, out)
+        self._stream.fill_integers(arr, lo, last - lo + 1)
+        return self._result(arr, size, out)
+
+    def bernoulli(self, p: float, size: Any = None, out: Optional[np.ndarray] = None) -> Any:
+        """Bool draws that are True with probability ``round(p * 2**32) / 2**32``."""
+        prob = v.probability(p)
+        arr = self._target(size, _BOOL, out)
+        self._stream.fill_bernoulli(arr, prob)
+        return self._result(arr, size, out)
+
+    def permutation(self, x: Any) -> np.ndarray:
+        """A shuffled ``arange(x)`` for an int, else a shuffled copy of ``x`` along axis 0."""
+        if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+            n = v.count(x, "x")
+            arr = v.allocate((n,), _INT64)
+            self._stream.fill_permutation(arr)
+            return arr
+        a = np.asarray(x)
+        if a.ndim == 0:
+            raise ValueError("x: expected an int or an array with at least one dimension")
+        return a[self.permutation(len(a))]
+
+    def shuffle(self, x: Any) -> None:
+        """Shuffles ``x`` (an ndarray or mutable sequence) in place along axis 0.
+
+        Same order as ``permutation(len(x))``: afterwards ``x[k]`` is old ``x[perm[k]]``.
+        """
+        if isinstance(x, np.ndarray):
+            if not x.flags.writeable:
+                raise ValueError("x: array is read-only")
+            if x.ndim == 0:
+                raise ValueError("x: expected an array with at least one dimension")
+            n = len(x)
+            row_bytes = x.itemsize * (x.size // n if n else 0)
+            if x.flags.c_contiguous and not x.dtype.hasobject and row_bytes > 0:
+                rows = x.reshape(n, -1).view(np.uint8)
+                if row_bytes in (1, 2, 4, 8):
+                    self._stream.shuffle_rows(rows.view(f"u{row_bytes}").reshape(n))
+                else:
+                    self._stream.shuffle_rows(rows)
+                return
+            x[...] = x[self.permutation(n)]
+            return
+        if isinstance(x, MutableSequence):
+            perm = self.permutation(len(x))
+            x[:] = [x[i] for i in perm]
+            return
+        raise TypeError(f"x: expected a numpy.ndarray or mutable sequence, got {type(x).__name__}")

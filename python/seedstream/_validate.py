@@ -1,0 +1,124 @@
+"""Argument checks shared by the Generator methods. Each error names the argument."""
+
+from __future__ import annotations
+
+import operator
+import sys
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+_INT_NAMES = "str, int or bytes"
+
+
+def seed_value(seed: Any) -> "int | str":
+    """A seed as the core accepts it: a str, or an int in [0, 2**64)."""
+    if isinstance(seed, str):
+        return seed
+    return _u64(seed, "seed", "int or str")
+
+
+def name_value(name: Any) -> "int | str | bytes":
+    """A child name: str, bytes, or an int in [0, 2**64)."""
+    if isinstance(name, (str, bytes)):
+        return name
+    if isinstance(name, (bytearray, memoryview)):
+        return bytes(name)
+    return _u64(name, "names", _INT_NAMES)
+
+
+def _u64(value: Any, arg: str, expected: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{arg}: expected {expected}, got {type(value).__name__}")
+    v = operator.index(value)
+    if not 0 <= v < 2**64:
+        raise ValueError(f"{arg}: expected an int in [0, 2**64), got {v}")
+    return v
+
+
+def count(value: Any, arg: str) -> int:
+    """A non-negative int (a size or a number of items)."""
+    if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{arg}: expected a non-negative int, got {type(value).__name__}")
+    v = operator.index(value)
+    if v < 0:
+        raise ValueError(f"{arg}: expected a non-negative int, got {v}")
+    return v
+
+
+def shape(size: Any) -> Optional[Tuple[int, ...]]:
+    """`size` as a shape tuple; None stays None (a scalar draw)."""
+    if size is None:
+        return None
+    if hasattr(type(size), "__index__") and not isinstance(size, (bool, np.bool_)):
+        return (count(size, "size"),)
+    if isinstance(size, (tuple, list)):
+        dims = []
+        for d in size:
+            if isinstance(d, (bool, np.bool_)) or not hasattr(type(d), "__index__"):
+                raise TypeError(f"size: expected non-negative ints, got {type(d).__name__}")
+            v = operator.index(d)
+            if v < 0:
+                raise ValueError(f"size: expected non-negative ints, got {v}")
+            dims.append(v)
+        return tuple(dims)
+    raise TypeError(f"size: expected an int or a tuple of ints, got {type(size).__name__}")
+
+
+def dtype(value: Any, allowed: Tuple[np.dtype, ...], arg: str = "dtype") -> np.dtype:
+    """`value` as one of the `allowed` dtypes."""
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{arg}: not a NumPy dtype: {value!r}") from None
+    if dt not in allowed:
+        names = ", ".join(str(a) for a in allowed)
+        raise ValueError(f"{arg}: expected one of {names}, got {dt}")
+    return dt
+
+
+def allocate(shp: Optional[Tuple[int, ...]], dt: np.dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array; MemoryError naming `size` if it cannot exist."""
+    dims = () if shp is None else shp
+    n = 1
+    for d in dims:
+        n *= d
+    nbytes = n * dt.itemsize
+    if nbytes > sys.maxsize:
+        raise MemoryError(f"size: {dims} of {dt} needs {nbytes} bytes, more than this platform can address")
+    try:
+        return np.empty(dims, dtype=dt)
+    except (MemoryError, ValueError):
+        raise MemoryError(f"size: cannot allocate {nbytes} bytes for {dims} of {dt}") from None
+
+
+def output(out: Any, shp: Optional[Tuple[int, ...]], dt: np.dtype) -> np.ndarray:
+    """Checks a caller's `out` array: exact dtype, C-contiguous, writable, shape == size."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out: expected a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dt:
+        raise ValueError(f"out: dtype {out.dtype} does not match dtype={dt}")
+    if not out.flags.c_contiguous:
+        raise ValueError("out: must be C-contiguous (a copy would not be filled in place)")
+    if not out.flags.writeable:
+        raise ValueError("out: array is read-only")
+    if shp is not None and tuple(out.shape) != shp:
+        raise ValueError(f"out: shape {out.shape} does not match size={shp}")
+    return out
+
+
+def probability(p: Any) -> float:
+    """A probability in [0, 1] as a float."""
+    if isinstance(p, (np.ndarray, list, tuple)) or not isinstance(p, (int, float, np.number)):
+        raise TypeError(f"p: expected a float, got {type(p).__name__}")
+    v = float(p)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"p: expected a probability in [0, 1], got {v}")
+    return v
+
+
+def integer(value: Any, arg: str) -> int:
+    """An int bound (low or high)."""
+    if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{arg}: expected an int, got {type(value).__name__}")
+    return operator.index(value)

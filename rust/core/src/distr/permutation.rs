@@ -1,0 +1,111 @@
+//! Fisher-Yates shuffle driven by the block stream: step `s` (s = 0, 1, ..., n - 2) swaps
+//! position `i = n - 1 - s` with `j = bounded(i + 1, block first_block + s)`, the same
+//! unbiased mapping as `integers`. Spec: docs/spec.md#permutation-v1.
+//!
+//! The swaps are inherently sequential; this is the one method that does not run in
+//! parallel. It uses `n - 1` blocks (none for n <= 1).
+
+#![forbid(unsafe_code)]
+
+use crate::distr::integers::bounded;
+use crate::error::{Error, Result};
+use crate::fill::BATCH_BLOCKS;
+use crate::stream::{BlockCursor, BlockFn};
+
+/// Blocks used to shuffle `n` items.
+pub fn blocks_for_permutation(n: u64) -> u64 {
+    n.saturating_sub(1)
+}
+
+/// Calls `swap(i, j)` for each Fisher-Yates step over `n` items, `j <= i`.
+fn fisher_yates<B: BlockFn>(
+    src: &B,
+    first_block: u64,
+    n: usize,
+    mut swap: impl FnMut(usize, usize),
+) {
+    if n <= 1 {
+        return;
+    }
+    let mut cursor = src.cursor(first_block);
+    let mut buf = [[0u32; 4]; BATCH_BLOCKS];
+    let mut i = n - 1;
+    while i > 0 {
+        let steps = i.min(BATCH_BLOCKS);
+        cursor.next_blocks(&mut buf[..steps]);
+        for block in &buf[..steps] {
+            // i + 1 <= n <= usize::MAX fits in u128; bounded() < i + 1 fits back in usize.
+            let j = bounded(i as u128 + 1, block) as usize;
+            swap(i, j);
+            i -= 1;
+        }
+    }
+}
+
+/// Shuffles `data` in place.
+pub fn shuffle<B: BlockFn, T>(src: &B, first_block: u64, data: &mut [T]) {
+    fisher_yates(src, first_block, data.len(), |i, j| data.swap(i, j));
+}
+
+/// Writes a random permutation of `0..out.len()` to `out`.
+pub fn fill_permutation<B: BlockFn>(src: &B, first_block: u64, out: &mut [i64]) {
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = k as i64;
+    }
+    shuffle(src, first_block, out);
+}
+
+/// Shuffles the rows of a row-major buffer of `row_bytes`-byte rows in place.
+pub fn shuffle_rows<B: BlockFn>(
+    src: &B,
+    first_block: u64,
+    data: &mut [u8],
+    row_bytes: usize,
+) -> Result<()> {
+    if row_bytes == 0 {
+        return Ok(()); // rows of zero bytes: nothing can move
+    }
+    if data.len() % row_bytes != 0 {
+        return Err(Error::invalid(
+            "x",
+            format!(
+                "buffer of {} bytes is not whole rows of {row_bytes}",
+                data.len()
+            ),
+        ));
+    }
+    let rows = data.len() / row_bytes;
+    fisher_yates(src, first_block, rows, |i, j| {
+        if i != j {
+            let (head, tail) = data.split_at_mut(i * row_bytes);
+            head[j * row_bytes..(j + 1) * row_bytes].swap_with_slice(&mut tail[..row_bytes]);
+        }
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::{Key, Name};
+    use crate::stream::PhiloxStream;
+
+    #[test]
+    fn is_a_permutation_and_rows_follow_it() {
+        let s = PhiloxStream::new(&Key::from_seed(&Name::Int(1)));
+        for n in [0usize, 1, 2, 3, 65, 1000] {
+            let mut p = vec![0i64; n];
+            fill_permutation(&s, 5, &mut p);
+            let mut sorted = p.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..n as i64).collect::<Vec<_>>());
+            let mut rows: Vec<u8> = (0..n)
+                .flat_map(|k| [(k % 251) as u8, (k / 251) as u8, 7])
+                .collect();
+            shuffle_rows(&s, 5, &mut rows, 3).unwrap();
+            for (r, &k) in rows.chunks(3).zip(&p) {
+                assert_eq!(r, [(k % 251) as u8, (k / 251) as u8, 7]);
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Parallel fill driver. Output is split by element index into chunks of a fixed number of
+//! blocks; each chunk opens its own cursor at its first block, so the bits cannot depend on
+//! the thread count, the chunk size or the order in which chunks run.
+
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+use rayon::ThreadPool;
+
+use crate::error::{Error, Result};
+use crate::stream::{BlockCursor, BlockFn};
+
+/// Blocks produced per inner step: 1 KiB of words, which stays in L1.
+pub const BATCH_BLOCKS: usize = 64;
+
+/// The most threads `set_num_threads` accepts.
+pub const MAX_THREADS: usize = 1024;
+
+static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
+static CHUNK_BLOCKS: AtomicU64 = AtomicU64::new(1 << 14);
+static POOL: Mutex<Option<(usize, Arc<ThreadPool>)>> = Mutex::new(None);
+
+/// Threads used for large fills: the value set by [`set_num_threads`], else the number of
+/// CPUs available to this process.
+pub fn num_threads() -> usize {
+    match NUM_THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        n => n,
+    }
+}
+
+/// Sets the number of threads for large fills. Output does not depend on it.
+pub fn set_num_threads(n: usize) -> Result<()> {
+    if n == 0 || n > MAX_THREADS {
+        return Err(Error::invalid(
+            "n",
+            format!("expected 1 to {MAX_THREADS} threads, got {n}"),
+        ));
+    }
+    NUM_THREADS.store(n, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Sets the chunk size of parallel fills in blocks (for tests and tuning). Output does not
+/// depend on it.
+pub fn set_chunk_blocks(blocks: u64) -> Result<()> {
+    if blocks == 0 {
+        return Err(Error::invalid(
+            "blocks",
+            "expected a positive chunk size, got 0",
+        ));
+    }
+    CHUNK_BLOCKS.store(blocks, Ordering::Relaxed);
+    Ok(())
+}
+
+pub fn chunk_blocks() -> u64 {
+    CHUNK_BLOCKS.load(Ordering::Relaxed)
+}
+
+fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
+    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((n, p)) = guard.as_ref() {
+        if *n == threads {
+            return Some(Arc::clone(p));
+        }
+    }
+    // A pool that cannot be built (no threads left) degrades to a serial fill, same bits.
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()?,
+    );
+    *guard = Some((threads, Arc::clone(&p)));
+    Some(p)
+}
+
+/// Blocks used by `elements` elements of `words_per_element` words each: ceil(e * w / 4).
+pub fn blocks_for(elements: u64, words_per_element: u64) -> Option<u64> {
+    let words = u128::from(elements) * u128::from(words_per_element);
+    u64::try_from(words.div_ceil(4)).ok()
+}
+
+/// The position after a draw of `blocks` blocks at `position`; an error if it would pass
+/// 2^64 - 1 (positions never wrap, so no block is ever used twice).
+pub fn reserve(position: u64, blocks: u64) -> Result<u64> {
+    position.checked_add(blocks).ok_or_else(|| {
+        Error::invalid(
+            "size",
+            format!(
+                "a draw of {blocks} blocks at position {position} would pass position 2**64 - 1"
+            ),
+        )
+    })
+}
+
+/// Fills `out` from blocks `first_block..`, element `i` taking words
+/// `i * words_per_element ..` of the word stream; `map` turns a run of words into the
+/// matching run of elements. `words_per_element` is 1, 2 or 4.
+pub fn fill_elements<B, T, F>(
+    src: &B,
+    first_block: u64,
+    words_per_element: usize,
+    out: &mut [T],
+    map: &F,
+) where
+    B: BlockFn,
+    T: Send,
+    F: Fn(&[u32], &mut [T]) + Sync,
+{
+    debug_assert!(matches!(words_per_element, 1 | 2 | 4));
+    let per_block = 4 / words_per_element;
+    let chunk_blocks = chunk_blocks();
+    let total_blocks = blocks_for(out.len() as u64, words_per_element as u64).unwrap_or(u64::MAX);
+    let threads = num_threads();
+    let chunk_elements = usize::try_from(chunk_blocks)
+        .unwrap_or(usize::MAX / 4)
+        .saturating_mul(per_block);
+    if threads > 1 && total_blocks > chunk_blocks {
+        if let Some(pool) = pool(threads) {
+            pool.install(|| {
+                out.par_chunks_mut(chunk_elements)
+                    .enumerate()
+                    .for_each(|(i, chunk)| {
+                        let first = first_block.wrapping_add((i as u64).wrapping_mul(chunk_blocks));
+                        fill_serial(src, first, words_per_element, chunk, map)
+                    })
+            });
+            return;
+        }
+    }
+    fill_serial(src, first_block, words_per_element, out, map)
+}
+
+fn fill_serial<B, T, F>(src: &B, first_block: u64, words_per_element: usize, out: &mut [T], map: &F)
+where
+    B: BlockFn,
+    F: Fn(&[u32], &mut [T]),
+{
+    let per_block = 4 / words_per_element;
+    let mut cursor = src.cursor(first_block);
+    let mut buf = [[0u32; 4]; BATCH_BLOCKS];
+    for piece in out.chunks_mut(BATCH_BLOCKS * per_block) {
+        let words = piece.len() * words_per_element;
+        let blocks = words.div_ceil(4);
+        cursor.next_blocks(&mut buf[..blocks]);
+        map(&buf.as_flattened()[..words], piece);
+    }
+}

@@ -1,0 +1,134 @@
+//! Run-time choice of the widest SIMD level for the Philox batch. Every level computes the
+//! same integer operations in the same order, so the bits never depend on the level; a
+//! test forces each level and compares it with the scalar reference.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::philox;
+
+/// An instruction-set level for block generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimdLevel {
+    /// The scalar reference function, one block at a time.
+    Scalar,
+    /// Portable batched code compiled for the baseline target (SSE2 on x86-64, NEON on aarch64).
+    Baseline,
+    /// x86-64 AVX2.
+    Avx2,
+    /// x86-64 AVX-512 (F, VL, DQ, BW).
+    Avx512,
+}
+
+impl SimdLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            SimdLevel::Scalar => "scalar",
+            SimdLevel::Baseline => "baseline",
+            SimdLevel::Avx2 => "avx2",
+            SimdLevel::Avx512 => "avx512",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            SimdLevel::Scalar,
+            SimdLevel::Baseline,
+            SimdLevel::Avx2,
+            SimdLevel::Avx512,
+        ]
+        .into_iter()
+        .find(|l| l.name() == name)
+    }
+
+    fn code(self) -> u8 {
+        self as u8 + 1
+    }
+
+    fn from_code(c: u8) -> Option<Self> {
+        match c {
+            1 => Some(SimdLevel::Scalar),
+            2 => Some(SimdLevel::Baseline),
+            3 => Some(SimdLevel::Avx2),
+            4 => Some(SimdLevel::Avx512),
+            _ => None,
+        }
+    }
+
+    /// Whether this CPU can run the level.
+    pub fn is_supported(self) -> bool {
+        match self {
+            SimdLevel::Scalar | SimdLevel::Baseline => true,
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+}
+
+/// 0 means "not chosen yet": detect on first use.
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+fn detect() -> SimdLevel {
+    [SimdLevel::Avx512, SimdLevel::Avx2]
+        .into_iter()
+        .find(|l| l.is_supported())
+        .unwrap_or(SimdLevel::Baseline)
+}
+
+/// The level in use: the widest this CPU supports unless [`set_simd_level`] chose another.
+pub fn simd_level() -> SimdLevel {
+    if let Some(level) = SimdLevel::from_code(LEVEL.load(Ordering::Relaxed)) {
+        return level;
+    }
+    let level = detect();
+    LEVEL.store(level.code(), Ordering::Relaxed);
+    level
+}
+
+/// Forces a level (for tests and benchmarks). Returns false, changing nothing, when the CPU
+/// lacks it. Output bits are the same at every level.
+pub fn set_simd_level(level: SimdLevel) -> bool {
+    if !level.is_supported() {
+        return false;
+    }
+    LEVEL.store(level.code(), Ordering::Relaxed);
+    true
+}
+
+/// Philox4x32-10 blocks `first_block..first_block + out.len()` at the current level.
+pub fn philox_blocks(key: [u32; 2], counter_hi: [u32; 2], first_block: u64, out: &mut [[u32; 4]]) {
+    match simd_level() {
+        SimdLevel::Scalar => philox::philox_blocks_scalar(key, counter_hi, first_block, out),
+        SimdLevel::Baseline => {
+            philox::philox_blocks_generic::<16>(key, counter_hi, first_block, out)
+        }
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is only ever set after `is_supported` confirmed the CPU has AVX2.
+        SimdLevel::Avx2 => unsafe { philox_blocks_avx2(key, counter_hi, first_block, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is only ever set after `is_supported` confirmed AVX-512 F/VL/DQ/BW.
+        SimdLevel::Avx512 => unsafe { philox_blocks_avx512(key, counter_hi, first_block, out) },
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => philox::philox_blocks_generic::<16>(key, counter_hi, first_block, out),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn philox_blocks_avx2(key: [u32; 2], hi: [u32; 2], first: u64, out: &mut [[u32; 4]]) {
+    philox::philox_blocks_generic::<16>(key, hi, first, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw")]
+unsafe fn philox_blocks_avx512(key: [u32; 2], hi: [u32; 2], first: u64, out: &mut [[u32; 4]]) {
+    philox::philox_blocks_generic::<32>(key, hi, first, out)
+}

@@ -1,0 +1,75 @@
+//! `seedstream._core`: thin PyO3 bindings over `seedstream_core`. Conversion, validation of
+//! buffers, position reservation and GIL release only; no arithmetic on random bits here.
+
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod errors;
+mod pcg;
+mod stream;
+
+use pyo3::prelude::*;
+
+use errors::core;
+use seedstream_core::simd::{self, SimdLevel};
+
+/// Philox4x32-10 block function: 4 counter words and 2 key words (uint32) to 4 output words.
+#[pyfunction]
+fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    seedstream_core::philox4x32_10(counter, key)
+}
+
+/// Sets the number of threads used for large fills (1 to 1024). Output does not depend on it.
+#[pyfunction]
+fn set_num_threads(n: usize) -> PyResult<()> {
+    Ok(core(seedstream_core::fill::set_num_threads(n))?)
+}
+
+/// The number of threads used for large fills.
+#[pyfunction]
+fn get_num_threads() -> usize {
+    seedstream_core::fill::num_threads()
+}
+
+/// Sets the parallel chunk size in blocks (tests and tuning only).
+#[pyfunction]
+fn _set_chunk_blocks(blocks: u64) -> PyResult<()> {
+    Ok(core(seedstream_core::fill::set_chunk_blocks(blocks))?)
+}
+
+/// The parallel chunk size in blocks.
+#[pyfunction]
+fn _get_chunk_blocks() -> u64 {
+    seedstream_core::fill::chunk_blocks()
+}
+
+/// The SIMD level used for Philox blocks: "scalar", "baseline", "avx2" or "avx512".
+#[pyfunction]
+fn simd_level() -> &'static str {
+    simd::simd_level().name()
+}
+
+/// Forces a SIMD level; returns False when this CPU lacks it. Output bits never depend on it.
+#[pyfunction]
+fn _set_simd_level(name: &str) -> PyResult<bool> {
+    let level = SimdLevel::from_name(name).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!(
+            "name: expected 'scalar', 'baseline', 'avx2' or 'avx512', got {name:?}"
+        ))
+    })?;
+    Ok(simd::set_simd_level(level))
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(philox4x32_10, m)?)?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_chunk_blocks, m)?)?;
+    m.add_function(wrap_pyfunction!(_get_chunk_blocks, m)?)?;
+    m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_simd_level, m)?)?;
+    m.add_class::<stream::Stream>()?;
+    m.add_class::<pcg::Pcg64Engine>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

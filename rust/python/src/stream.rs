@@ -1,0 +1,336 @@
+//! `_core.Stream`: a key plus an atomically advanced position. Each draw reserves its block
+//! range under one compare-and-swap, then fills the caller's buffer with the GIL released,
+//! so concurrent draws from several threads never overlap or tear the position.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use numpy::{
+    PyArrayDyn, PyArrayMethods, PyReadwriteArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+
+use seedstream_core::distr::{bernoulli, bits, integers, permutation, uniform};
+use seedstream_core::fill::{blocks_for, reserve};
+use seedstream_core::{Algorithm, AnyStream, Key, Name};
+
+use crate::errors::{core, CoreError};
+
+/// An owned seed or child name.
+enum OwnedName {
+    Str(String),
+    Int(u64),
+    Bytes(Vec<u8>),
+}
+
+impl OwnedName {
+    fn as_name(&self) -> Name<'_> {
+        match self {
+            OwnedName::Str(s) => Name::Str(s),
+            OwnedName::Int(v) => Name::Int(*v),
+            OwnedName::Bytes(b) => Name::Bytes(b),
+        }
+    }
+
+    /// `int` in [0, 2**64) (not bool), `str`, or `bytes` when `allow_bytes`.
+    fn extract(obj: &Bound<'_, PyAny>, arg: &str, allow_bytes: bool) -> PyResult<Self> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            return Ok(OwnedName::Str(s.to_cow()?.into_owned()));
+        }
+        if allow_bytes {
+            if let Ok(b) = obj.cast::<PyBytes>() {
+                return Ok(OwnedName::Bytes(b.as_bytes().to_vec()));
+            }
+        }
+        let is_int = obj.is_instance_of::<pyo3::types::PyInt>()
+            && !obj.is_instance_of::<pyo3::types::PyBool>();
+        if is_int {
+            return obj.extract::<u64>().map(OwnedName::Int).map_err(|_| {
+                PyValueError::new_err(format!("{arg}: expected an int in [0, 2**64), got {obj}"))
+            });
+        }
+        let expected = if allow_bytes {
+            "str, int or bytes"
+        } else {
+            "int or str"
+        };
+        let got = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        Err(PyTypeError::new_err(format!(
+            "{arg}: expected {expected}, got {got}"
+        )))
+    }
+}
+
+fn parse_algorithm(name: &str) -> PyResult<Algorithm> {
+    Algorithm::from_name(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "algorithm: expected 'philox' or 'pcg64', got {name:?}"
+        ))
+    })
+}
+
+/// A stream: algorithm, 256-bit key and block position. Low level; use
+/// `seedstream.Generator`.
+#[pyclass(frozen, module = "seedstream._core")]
+pub struct Stream {
+    algorithm: Algorithm,
+    key: Key,
+    source: AnyStream,
+    position: AtomicU64,
+}
+
+impl Stream {
+    fn with_key(algorithm: Algorithm, key: Key, position: u64) -> Self {
+        Stream {
+            algorithm,
+            key,
+            source: AnyStream::new(algorithm, &key),
+            position: AtomicU64::new(position),
+        }
+    }
+
+    /// Atomically moves the position past `blocks` blocks and returns the first one.
+    fn take(&self, blocks: u64) -> Result<u64, CoreError> {
+        let mut current = self.position.load(Ordering::Acquire);
+        loop {
+            let next = core(reserve(current, blocks))?;
+            match self.position.compare_exchange_weak(
+                current,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(current),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Reserves the blocks of `n` elements of `words_per_element` words each.
+    fn take_elements(&self, n: usize, words_per_element: usize) -> PyResult<u64> {
+        let blocks = blocks_for(n as u64, words_per_element as u64)
+            .ok_or_else(|| PyValueError::new_err("size: too many elements"))?;
+        Ok(self.take(blocks)?)
+    }
+}
+
+/// Borrows `out` as a contiguous mutable slice, or says why not.
+fn slice_of<'a, T: numpy::Element>(
+    out: &'a mut PyReadwriteArrayDyn<'_, T>,
+) -> PyResult<&'a mut [T]> {
+    out.as_slice_mut()
+        .map_err(|_| PyValueError::new_err("out: must be C-contiguous"))
+}
+
+macro_rules! fill_integers_as {
+    ($self:ident, $py:ident, $out:ident, $low:ident, $range:ident, $($t:ty),*) => {$(
+        if let Ok(arr) = $out.cast::<PyArrayDyn<$t>>() {
+            let mut rw = arr.try_readwrite().map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
+            let buf = slice_of(&mut rw)?;
+            core(integers::check_range($range))?;
+            let first = $self.take_elements(buf.len(), integers::WORDS_INTEGER)?;
+            let src = &$self.source;
+            $py.detach(|| integers::fill_integers(src, first, $low, $range, buf)).map_err(CoreError)?;
+            return Ok(());
+        }
+    )*};
+}
+
+#[pymethods]
+impl Stream {
+    /// The root stream of `seed` (int in [0, 2**64) or str) at position 0.
+    #[staticmethod]
+    fn from_seed(seed: &Bound<'_, PyAny>, algorithm: &str) -> PyResult<Self> {
+        let algorithm = parse_algorithm(algorithm)?;
+        let seed = OwnedName::extract(seed, "seed", false)?;
+        Ok(Stream::with_key(
+            algorithm,
+            Key::from_seed(&seed.as_name()),
+            0,
+        ))
+    }
+
+    /// A stream with an explicit 32-byte key and position (restoring a state).
+    #[staticmethod]
+    fn from_key(algorithm: &str, key: &[u8], position: u64) -> PyResult<Self> {
+        let algorithm = parse_algorithm(algorithm)?;
+        let key: [u8; 32] = key.try_into().map_err(|_| {
+            PyValueError::new_err(format!("key: expected 32 bytes, got {}", key.len()))
+        })?;
+        Ok(Stream::with_key(algorithm, Key(key), position))
+    }
+
+    /// The child stream reached through `names` (each str, int or bytes), at position 0.
+    fn child(&self, names: Vec<Bound<'_, PyAny>>) -> PyResult<Self> {
+        if names.is_empty() {
+            return Err(PyTypeError::new_err(
+                "names: child() needs at least one name",
+            ));
+        }
+        let owned = names
+            .iter()
+            .map(|n| OwnedName::extract(n, "names", true))
+            .collect::<PyResult<Vec<_>>>()?;
+        let path: Vec<Name<'_>> = owned.iter().map(OwnedName::as_name).collect();
+        Ok(Stream::with_key(
+            self.algorithm,
+            self.key.child_path(&path),
+            0,
+        ))
+    }
+
+    #[getter]
+    fn algorithm(&self) -> &'static str {
+        self.algorithm.name()
+    }
+
+    #[getter]
+    fn key<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.key.0)
+    }
+
+    #[getter]
+    fn position(&self) -> u64 {
+        self.position.load(Ordering::Acquire)
+    }
+
+    /// Moves the position forward by `blocks` blocks.
+    fn advance(&self, blocks: u64) -> PyResult<()> {
+        self.take(blocks)?;
+        Ok(())
+    }
+
+    /// Block `n` of this stream as 4 uint32 words (does not move the position).
+    fn block(&self, n: u64) -> [u32; 4] {
+        use seedstream_core::BlockFn;
+        self.source.block(n)
+    }
+
+    /// Fills `out` (uint32) with raw words.
+    fn fill_bits_u32(&self, py: Python<'_>, mut out: PyReadwriteArrayDyn<'_, u32>) -> PyResult<()> {
+        let buf = slice_of(&mut out)?;
+        let first = self.take_elements(buf.len(), bits::WORDS_U32)?;
+        let src = &self.source;
+        py.detach(|| bits::fill_u32(src, first, buf));
+        Ok(())
+    }
+
+    /// Fills `out` (uint64) with raw 64-bit values.
+    fn fill_bits_u64(&self, py: Python<'_>, mut out: PyReadwriteArrayDyn<'_, u64>) -> PyResult<()> {
+        let buf = slice_of(&mut out)?;
+        let first = self.take_elements(buf.len(), bits::WORDS_U64)?;
+        let src = &self.source;
+        py.detach(|| bits::fill_u64(src, first, buf));
+        Ok(())
+    }
+
+    /// Fills `out` (float32) with uniform values in [0, 1).
+    fn fill_random_f32(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, f32>,
+    ) -> PyResult<()> {
+        let buf = slice_of(&mut out)?;
+        let first = self.take_elements(buf.len(), uniform::WORDS_F32)?;
+        let src = &self.source;
+        py.detach(|| uniform::fill_f32(src, first, buf));
+        Ok(())
+    }
+
+    /// Fills `out` (float64) with uniform values in [0, 1).
+    fn fill_random_f64(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, f64>,
+    ) -> PyResult<()> {
+        let buf = slice_of(&mut out)?;
+        let first = self.take_elements(buf.len(), uniform::WORDS_F64)?;
+        let src = &self.source;
+        py.detach(|| uniform::fill_f64(src, first, buf));
+        Ok(())
+    }
+
+    /// Fills `out` (any fixed-width integer dtype) with `low + [0, range)`; the caller has
+    /// checked that every such value fits the dtype.
+    fn fill_integers(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        low: i128,
+        range: u128,
+    ) -> PyResult<()> {
+        fill_integers_as!(self, py, out, low, range, i64, i32, i16, i8, u64, u32, u16, u8);
+        Err(PyTypeError::new_err("out: expected an integer ndarray"))
+    }
+
+    /// Fills `out` (bool) with Bernoulli(p) draws.
+    fn fill_bernoulli(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, bool>,
+        p: f64,
+    ) -> PyResult<()> {
+        core(bernoulli::threshold(p))?;
+        let buf = slice_of(&mut out)?;
+        let first = self.take_elements(buf.len(), bernoulli::WORDS_BERNOULLI)?;
+        let src = &self.source;
+        py.detach(|| bernoulli::fill_bernoulli(src, first, p, buf))
+            .map_err(CoreError)?;
+        Ok(())
+    }
+
+    /// Fills `out` (int64) with a random permutation of `0..len(out)`.
+    fn fill_permutation(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, i64>,
+    ) -> PyResult<()> {
+        let buf = slice_of(&mut out)?;
+        let first = self.take(permutation::blocks_for_permutation(buf.len() as u64))?;
+        let src = &self.source;
+        py.detach(|| permutation::fill_permutation(src, first, buf));
+        Ok(())
+    }
+
+    /// Shuffles along axis 0 in place: `x` is a 1-D uint8/16/32/64 array (one item per row)
+    /// or a 2-D uint8 array (one row of bytes per item).
+    fn shuffle_rows(&self, py: Python<'_>, x: &Bound<'_, PyUntypedArray>) -> PyResult<()> {
+        macro_rules! typed {
+            ($($t:ty),*) => {$(
+                if let Ok(arr) = x.cast::<numpy::PyArray1<$t>>() {
+                    let mut rw = arr.try_readwrite().map_err(|e| PyValueError::new_err(format!("x: {e}")))?;
+                    let buf = rw.as_slice_mut().map_err(|_| PyValueError::new_err("x: must be C-contiguous"))?;
+                    let first = self.take(permutation::blocks_for_permutation(buf.len() as u64))?;
+                    let src = &self.source;
+                    py.detach(|| permutation::shuffle(src, first, buf));
+                    return Ok(());
+                }
+            )*};
+        }
+        typed!(u8, u16, u32, u64);
+        if let Ok(arr) = x.cast::<numpy::PyArray2<u8>>() {
+            let row_bytes = arr.shape()[1];
+            let rows = arr.shape()[0];
+            let mut rw = arr
+                .try_readwrite()
+                .map_err(|e| PyValueError::new_err(format!("x: {e}")))?;
+            let buf = rw
+                .as_slice_mut()
+                .map_err(|_| PyValueError::new_err("x: must be C-contiguous"))?;
+            let first = self.take(permutation::blocks_for_permutation(rows as u64))?;
+            let src = &self.source;
+            py.detach(|| permutation::shuffle_rows(src, first, buf, row_bytes))
+                .map_err(CoreError)?;
+            return Ok(());
+        }
+        Err(PyTypeError::new_err(format!(
+            "x: expected a 1-D unsigned or 2-D uint8 array, got ndim={}",
+            x.ndim()
+        )))
+    }
+}
