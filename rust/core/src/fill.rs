@@ -2,7 +2,6 @@
 //! blocks; each chunk opens its own cursor at its first block, so the bits cannot depend on
 //! the thread count, the chunk size or the order in which chunks run.
 
-#![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,6 +10,7 @@ use rayon::prelude::*;
 use rayon::ThreadPool;
 
 use crate::error::{Error, Result};
+use crate::simd::{simd_level, SimdLevel};
 use crate::stream::{BlockCursor, BlockFn};
 
 /// Blocks produced per inner step: 1 KiB of words, which stays in L1.
@@ -101,8 +101,9 @@ pub fn reserve(position: u64, blocks: u64) -> Result<u64> {
 }
 
 /// Fills `out` from blocks `first_block..`, element `i` taking words
-/// `i * words_per_element ..` of the word stream; `map` turns a run of words into the
-/// matching run of elements. `words_per_element` is 1, 2 or 4.
+/// `i * words_per_element ..` of the word stream; `map(block, words, elements)` turns a run
+/// of words that starts at block `block` into the matching run of elements.
+/// `words_per_element` is 1, 2 or 4.
 pub fn fill_elements<B, T, F>(
     src: &B,
     first_block: u64,
@@ -112,7 +113,7 @@ pub fn fill_elements<B, T, F>(
 ) where
     B: BlockFn,
     T: Send,
-    F: Fn(&[u32], &mut [T]) + Sync,
+    F: Fn(u64, &[u32], &mut [T]) + Sync,
 {
     debug_assert!(matches!(words_per_element, 1 | 2 | 4));
     let per_block = 4 / words_per_element;
@@ -141,15 +142,57 @@ pub fn fill_elements<B, T, F>(
 fn fill_serial<B, T, F>(src: &B, first_block: u64, words_per_element: usize, out: &mut [T], map: &F)
 where
     B: BlockFn,
-    F: Fn(&[u32], &mut [T]),
+    F: Fn(u64, &[u32], &mut [T]),
+{
+    // The mapping loops are compiled once per SIMD level so that conversions such as
+    // u64 -> f64 vectorise; integer and exact float operations give the same bits at
+    // every level.
+    match simd_level() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is only set after `is_supported` confirmed AVX-512 F/VL/DQ/BW.
+        SimdLevel::Avx512 => unsafe { fill_serial_avx512(src, first_block, words_per_element, out, map) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is only set after `is_supported` confirmed AVX2.
+        SimdLevel::Avx2 => unsafe { fill_serial_avx2(src, first_block, words_per_element, out, map) },
+        _ => fill_serial_body(src, first_block, words_per_element, out, map),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw")]
+unsafe fn fill_serial_avx512<B, T, F>(src: &B, first_block: u64, wpe: usize, out: &mut [T], map: &F)
+where
+    B: BlockFn,
+    F: Fn(u64, &[u32], &mut [T]),
+{
+    fill_serial_body(src, first_block, wpe, out, map)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fill_serial_avx2<B, T, F>(src: &B, first_block: u64, wpe: usize, out: &mut [T], map: &F)
+where
+    B: BlockFn,
+    F: Fn(u64, &[u32], &mut [T]),
+{
+    fill_serial_body(src, first_block, wpe, out, map)
+}
+
+#[inline(always)]
+fn fill_serial_body<B, T, F>(src: &B, first_block: u64, words_per_element: usize, out: &mut [T], map: &F)
+where
+    B: BlockFn,
+    F: Fn(u64, &[u32], &mut [T]),
 {
     let per_block = 4 / words_per_element;
     let mut cursor = src.cursor(first_block);
     let mut buf = [[0u32; 4]; BATCH_BLOCKS];
+    let mut block = first_block;
     for piece in out.chunks_mut(BATCH_BLOCKS * per_block) {
         let words = piece.len() * words_per_element;
         let blocks = words.div_ceil(4);
         cursor.next_blocks(&mut buf[..blocks]);
-        map(&buf.as_flattened()[..words], piece);
+        map(block, &buf.as_flattened()[..words], piece);
+        block = block.wrapping_add(blocks as u64);
     }
 }

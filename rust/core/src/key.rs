@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 /// Domain-separation prefixes, each ending in a NUL byte (spec: docs/spec.md#keys).
 const ROOT_DOMAIN: &[u8] = b"seedstream/root/v1\0";
 const CHILD_DOMAIN: &[u8] = b"seedstream/child/v1\0";
+const EXTENSION_DOMAIN: &[u8] = b"seedstream/extension/v1\0";
 
 /// A seed or a child name, with its type. `Int(3)`, `Str("3")` and `Bytes(b"3")` differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,15 @@ impl Key {
         buf.extend_from_slice(CHILD_DOMAIN);
         buf.extend_from_slice(&self.0);
         name.encode_into(&mut buf);
+        Key(Sha256::digest(&buf).into())
+    }
+
+    /// The key of this stream's extension stream, which supplies the rare extra words of
+    /// `integers` and `permutation`: `SHA-256(EXTENSION_DOMAIN || key)`.
+    pub fn extension(&self) -> Key {
+        let mut buf = Vec::with_capacity(EXTENSION_DOMAIN.len() + 32);
+        buf.extend_from_slice(EXTENSION_DOMAIN);
+        buf.extend_from_slice(&self.0);
         Key(Sha256::digest(&buf).into())
     }
 

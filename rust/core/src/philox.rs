@@ -74,14 +74,16 @@ pub(crate) fn philox_batch<const L: usize>(
         }
         let (k0, k1) = (u64::from(k[0]), u64::from(k[1]));
         for l in 0..L {
-            let p0 = c0[l] * m0;
-            let p1 = c2[l] * m1;
+            // Only the low 32 bits of each lane are meaningful. The masks sit at the
+            // multiplies, where `vpmuludq` ignores the high half anyway, so they cost nothing.
+            let p0 = (c0[l] & LO) * m0;
+            let p1 = (c2[l] & LO) * m1;
             let n0 = (p1 >> 32) ^ c1[l] ^ k0;
             let n2 = (p0 >> 32) ^ c3[l] ^ k1;
             c0[l] = n0;
-            c1[l] = p1 & LO;
+            c1[l] = p1;
             c2[l] = n2;
-            c3[l] = p0 & LO;
+            c3[l] = p0;
         }
     }
     for (l, o) in out.iter_mut().enumerate().take(L) {

@@ -81,6 +81,7 @@ pub struct Stream {
     algorithm: Algorithm,
     key: Key,
     source: AnyStream,
+    extension: AnyStream,
     position: AtomicU64,
 }
 
@@ -90,6 +91,7 @@ impl Stream {
             algorithm,
             key,
             source: AnyStream::new(algorithm, &key),
+            extension: AnyStream::new(algorithm, &key.extension()),
             position: AtomicU64::new(position),
         }
     }
@@ -134,8 +136,8 @@ macro_rules! fill_integers_as {
             let buf = slice_of(&mut rw)?;
             core(integers::check_range($range))?;
             let first = $self.take_elements(buf.len(), integers::WORDS_INTEGER)?;
-            let src = &$self.source;
-            $py.detach(|| integers::fill_integers(src, first, $low, $range, buf)).map_err(CoreError)?;
+            let (src, ext) = (&$self.source, &$self.extension);
+            $py.detach(|| integers::fill_integers(src, ext, first, $low, $range, buf)).map_err(CoreError)?;
             return Ok(());
         }
     )*};
@@ -292,8 +294,8 @@ impl Stream {
     ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
         let first = self.take(permutation::blocks_for_permutation(buf.len() as u64))?;
-        let src = &self.source;
-        py.detach(|| permutation::fill_permutation(src, first, buf));
+        let (src, ext) = (&self.source, &self.extension);
+        py.detach(|| permutation::fill_permutation(src, ext, first, buf));
         Ok(())
     }
 
@@ -306,8 +308,8 @@ impl Stream {
                     let mut rw = arr.try_readwrite().map_err(|e| PyValueError::new_err(format!("x: {e}")))?;
                     let buf = rw.as_slice_mut().map_err(|_| PyValueError::new_err("x: must be C-contiguous"))?;
                     let first = self.take(permutation::blocks_for_permutation(buf.len() as u64))?;
-                    let src = &self.source;
-                    py.detach(|| permutation::shuffle(src, first, buf));
+                    let (src, ext) = (&self.source, &self.extension);
+                    py.detach(|| permutation::shuffle(src, ext, first, buf));
                     return Ok(());
                 }
             )*};
@@ -323,8 +325,8 @@ impl Stream {
                 .as_slice_mut()
                 .map_err(|_| PyValueError::new_err("x: must be C-contiguous"))?;
             let first = self.take(permutation::blocks_for_permutation(rows as u64))?;
-            let src = &self.source;
-            py.detach(|| permutation::shuffle_rows(src, first, buf, row_bytes))
+            let (src, ext) = (&self.source, &self.extension);
+            py.detach(|| permutation::shuffle_rows(src, ext, first, buf, row_bytes))
                 .map_err(CoreError)?;
             return Ok(());
         }

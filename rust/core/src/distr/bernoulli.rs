@@ -41,7 +41,7 @@ pub fn fill_bernoulli<B: BlockFn>(
         first_block,
         WORDS_BERNOULLI,
         out,
-        &|w: &[u32], o: &mut [bool]| {
+        &|_, w: &[u32], o: &mut [bool]| {
             for (o, &w) in o.iter_mut().zip(w) {
                 *o = u64::from(w) < t;
             }

@@ -15,7 +15,7 @@ pub fn fill_u32<B: BlockFn>(src: &B, first_block: u64, out: &mut [u32]) {
         first_block,
         WORDS_U32,
         out,
-        &|w: &[u32], o: &mut [u32]| o.copy_from_slice(w),
+        &|_, w: &[u32], o: &mut [u32]| o.copy_from_slice(w),
     );
 }
 
@@ -26,7 +26,7 @@ pub fn fill_u64<B: BlockFn>(src: &B, first_block: u64, out: &mut [u64]) {
         first_block,
         WORDS_U64,
         out,
-        &|w: &[u32], o: &mut [u64]| {
+        &|_, w: &[u32], o: &mut [u64]| {
             for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
                 *o = join_u64(p[0], p[1]);
             }

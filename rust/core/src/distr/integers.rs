@@ -1,28 +1,46 @@
-//! Bounded integers without modulo bias: `low + floor(range * X / 2^128)` for a 128-bit
-//! random X, so each value's probability is off by less than range / 2^128 <= 2^-64.
-//! One block per element keeps it element-local. Spec: docs/spec.md#integers-v1.
+//! Bounded integers without modulo bias: `low + floor(r * Z / 2^128)` for a 128-bit random
+//! `Z = X * 2^64 + Y`, so each value's probability is within 2^-128 of 1/r and the total
+//! bias is below r / 2^128 <= 2^-64. Spec: docs/spec.md#integers-v1.
+//!
+//! `X` is the element's own 64 bits (two words). The low half `Y` can change the result only
+//! when `lo64(r * X) > 2^64 - r`, which happens with probability below r / 2^64; only then
+//! is `Y` read, from the same word position of the stream's extension stream. The result is
+//! exactly the 128-bit formula, element-local, at two words per element.
 
 #![forbid(unsafe_code)]
 
+use crate::distr::bits::join_u64;
 use crate::error::{Error, Result};
 use crate::fill::fill_elements;
 use crate::stream::BlockFn;
 
-pub const WORDS_INTEGER: usize = 4;
+pub const WORDS_INTEGER: usize = 2;
 
 /// The largest range (`high - low`, endpoint excluded): every 64-bit value.
 pub const MAX_RANGE: u128 = 1 << 64;
 
-/// `floor(range * X / 2^128)` where X is the little-endian 128-bit value of `w[0..4]`;
-/// `range` is in [1, 2^64].
+/// `floor(range * (x * 2^64 + y) / 2^128)` for `range` in [1, 2^64]; `y()` is called only
+/// when it can change the result.
 #[inline(always)]
-pub fn bounded(range: u128, w: &[u32]) -> u64 {
-    let x_lo = u128::from(w[0]) | (u128::from(w[1]) << 32);
-    let x_hi = u128::from(w[2]) | (u128::from(w[3]) << 32);
-    // range <= 2^64 and x_* < 2^64, so each product and the sum stay below 2^128.
-    let low_product = range * x_lo;
-    let high = range * x_hi + (low_product >> 64);
-    (high >> 64) as u64
+pub fn bounded(range: u128, x: u64, y: impl FnOnce() -> u64) -> u64 {
+    // range <= 2^64 and x < 2^64, so m < 2^128.
+    let m = range * u128::from(x);
+    let (hi, lo) = ((m >> 64) as u64, m as u64);
+    // floor(range * y / 2^64) < range, so no carry reaches `hi` while lo + range <= 2^64.
+    if u128::from(lo) + range <= MAX_RANGE {
+        return hi;
+    }
+    let t = (range * u128::from(y())) >> 64;
+    hi + ((u128::from(lo) + t) >> 64) as u64
+}
+
+/// The 64-bit extension value of element `k` of a run of two-word elements that starts at
+/// block `block`: the same words of the extension stream.
+#[inline(never)]
+pub fn extension_u64<B: BlockFn>(ext: &B, block: u64, k: usize) -> u64 {
+    let w = ext.block(block.wrapping_add((k / 2) as u64));
+    let j = 2 * (k % 2);
+    join_u64(w[j], w[j + 1])
 }
 
 /// A fixed-width integer that a bounded value can be written to.
@@ -44,19 +62,17 @@ int_element!(i8, i16, i32, i64, u8, u16, u32, u64);
 /// Checks `range` (number of possible values) is in [1, 2^64].
 pub fn check_range(range: u128) -> Result<()> {
     if range == 0 || range > MAX_RANGE {
-        return Err(Error::invalid(
-            "high",
-            format!("range high - low must be in [1, 2**64], got {range}"),
-        ));
+        return Err(Error::invalid("high", format!("range high - low must be in [1, 2**64], got {range}")));
     }
     Ok(())
 }
 
-/// Fills `out` with `low + bounded(range, block)`. The caller guarantees every value in
-/// `[low, low + range)` fits `T`; the sum is computed mod 2^64 and truncated, which is exact
-/// for such values.
+/// Fills `out` with `low + bounded(range, ...)`. `ext` is the stream's extension stream.
+/// The caller guarantees every value in `[low, low + range)` fits `T`; the sum is computed
+/// mod 2^64 and truncated, which is exact for such values.
 pub fn fill_integers<B: BlockFn, T: IntElement>(
     src: &B,
+    ext: &B,
     first_block: u64,
     low: i128,
     range: u128,
@@ -64,35 +80,112 @@ pub fn fill_integers<B: BlockFn, T: IntElement>(
 ) -> Result<()> {
     check_range(range)?;
     let low = low as u64;
-    fill_elements(
-        src,
-        first_block,
-        WORDS_INTEGER,
-        out,
-        &|w: &[u32], o: &mut [T]| {
-            for (o, x) in o.iter_mut().zip(w.chunks_exact(4)) {
-                *o = T::from_u64_wrapping(low.wrapping_add(bounded(range, x)));
+    if range < 1 << 32 {
+        fill_elements(src, first_block, WORDS_INTEGER, out, &|block, w: &[u32], o: &mut [T]| {
+            map_small_range(ext, block, low, range as u64, w, o)
+        });
+    } else {
+        fill_elements(src, first_block, WORDS_INTEGER, out, &|block, w: &[u32], o: &mut [T]| {
+            for (k, (o, p)) in o.iter_mut().zip(w.chunks_exact(2)).enumerate() {
+                let v = bounded(range, join_u64(p[0], p[1]), || extension_u64(ext, block, k));
+                *o = T::from_u64_wrapping(low.wrapping_add(v));
             }
-        },
-    );
+        });
+    }
     Ok(())
+}
+
+/// `bounded` for `range < 2^32`, split into 32x32-bit products so that it vectorises: with
+/// `X = xh * 2^32 + xl`, `r * X = a * 2^32 + b` for `a = r * xh`, `b = r * xl`, and
+/// `s = a + (b >> 32) < 2^64` gives `hi = s >> 32`, `lo = s << 32 | (b & 0xFFFFFFFF)`.
+/// Elements that need `Y` (probability below r / 2^64) are redone by `bounded`.
+#[inline(always)]
+fn map_small_range<B: BlockFn, T: IntElement>(ext: &B, block: u64, low: u64, range: u64, w: &[u32], o: &mut [T]) {
+    let limit = range.wrapping_neg(); // 2^64 - range: `lo` above it may carry
+    let mut any_carry = false;
+    for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
+        let a = range * u64::from(p[1]);
+        let b = range * u64::from(p[0]);
+        let s = a + (b >> 32);
+        let lo = (s << 32) | (b & 0xFFFF_FFFF);
+        any_carry |= lo > limit;
+        *o = T::from_u64_wrapping(low.wrapping_add(s >> 32));
+    }
+    if any_carry {
+        for (k, (o, p)) in o.iter_mut().zip(w.chunks_exact(2)).enumerate() {
+            let v = bounded(u128::from(range), join_u64(p[0], p[1]), || extension_u64(ext, block, k));
+            *o = T::from_u64_wrapping(low.wrapping_add(v));
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn exact(range: u128, x: u64, y: u64) -> u64 {
+        // floor(range * (x*2^64 + y) / 2^128) with a 192-bit product in three limbs.
+        let z_hi = range * u128::from(x);
+        let z_lo = range * u128::from(y);
+        ((z_hi + (z_lo >> 64)) >> 64) as u64
+    }
+
     #[test]
-    fn bounded_extremes() {
-        let max = [u32::MAX; 4];
-        let zero = [0u32; 4];
-        assert_eq!(bounded(1, &max), 0);
-        assert_eq!(bounded(1000, &zero), 0);
-        assert_eq!(bounded(1000, &max), 999);
-        assert_eq!(bounded(MAX_RANGE, &max), u64::MAX);
-        assert_eq!(bounded(MAX_RANGE, &[1, 2, 3, 4]), 3 | (4 << 32));
-        // X = 2^127 is exactly half way.
-        assert_eq!(bounded(10, &[0, 0, 0, 0x8000_0000]), 5);
+    fn bounded_is_the_128_bit_formula() {
+        let xs = [0u64, 1, 2, u64::MAX, u64::MAX - 1, 1 << 63, 0x9E37_79B9_7F4A_7C15, 12345];
+        let ranges = [1u128, 2, 3, 10, 1000, 1 << 32, (1 << 63) + 1, (1 << 64) - 1, 1 << 64];
+        for &r in &ranges {
+            for &x in &xs {
+                for &y in &xs {
+                    assert_eq!(bounded(r, x, || y), exact(r, x, y), "r={r} x={x} y={y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_range_split_equals_bounded() {
+        use crate::key::{Key, Name};
+        use crate::stream::PhiloxStream;
+        let key = Key::from_seed(&Name::Int(9));
+        let (s, e) = (PhiloxStream::new(&key), PhiloxStream::new(&key.extension()));
+        for range in [1u128, 2, 3, 1000, (1 << 31) + 1, (1 << 32) - 1, 1 << 32, (1 << 63) + 5] {
+            let mut fast = vec![0u64; 301];
+            fill_integers(&s, &e, 3, 0, range, &mut fast).unwrap();
+            for (k, &v) in fast.iter().enumerate() {
+                let b = s.block(3 + (k / 2) as u64);
+                let x = join_u64(b[2 * (k % 2)], b[2 * (k % 2) + 1]);
+                let slow = bounded(range, x, || {
+                    let eb = e.block(3 + (k / 2) as u64);
+                    join_u64(eb[2 * (k % 2)], eb[2 * (k % 2) + 1])
+                });
+                assert_eq!(v, slow, "range={range} k={k}");
+            }
+        }
+    }
+
+    #[test]
+    fn small_range_fixes_up_rare_carries() {
+        use crate::key::{Key, Name};
+        use crate::stream::PhiloxStream;
+        let e = PhiloxStream::new(&Key::from_seed(&Name::Int(9)).extension());
+        // X = (2^64 - 1) / 3 gives 3 * X = 2^64 - 1: lo64 is above 2^64 - 3, so Y decides.
+        let w = [0x5555_5555u32, 0x5555_5555, 0, 0, 0x5555_5555, 0x5555_5555];
+        let mut o = [0u64; 3];
+        map_small_range(&e, 7, 10, 3, &w, &mut o);
+        for (k, &v) in o.iter().enumerate() {
+            let x = join_u64(w[2 * k], w[2 * k + 1]);
+            let want = 10 + bounded(3, x, || extension_u64(&e, 7, k));
+            assert_eq!(v, want, "k={k}");
+        }
+        assert_eq!(o[1], 10); // X = 0 never needs Y
+    }
+
+    #[test]
+    fn y_is_read_only_when_needed() {
+        assert_eq!(bounded(1000, 0, || panic!("not needed")), 0);
+        assert_eq!(bounded(1 << 64, 77, || panic!("not needed")), 77);
+        assert_eq!(bounded(10, u64::MAX, || u64::MAX), 9);
     }
 
     #[test]

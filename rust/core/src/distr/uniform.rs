@@ -31,7 +31,7 @@ pub fn fill_f32<B: BlockFn>(src: &B, first_block: u64, out: &mut [f32]) {
         first_block,
         WORDS_F32,
         out,
-        &|w: &[u32], o: &mut [f32]| {
+        &|_, w: &[u32], o: &mut [f32]| {
             for (o, &w) in o.iter_mut().zip(w) {
                 *o = uniform_f32(w);
             }
@@ -45,7 +45,7 @@ pub fn fill_f64<B: BlockFn>(src: &B, first_block: u64, out: &mut [f64]) {
         first_block,
         WORDS_F64,
         out,
-        &|w: &[u32], o: &mut [f64]| {
+        &|_, w: &[u32], o: &mut [f64]| {
             for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
                 *o = uniform_f64(join_u64(p[0], p[1]));
             }
