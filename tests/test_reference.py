@@ -400,6 +400,56 @@ def test_integers_sizes(stream, alg, size, dtype):
             assert g.position == r.position
 
 
+def _branch_form(r, x, y):
+    """The spec's optimised evaluation of floor(r * (x * 2**64 + y) / 2**128)."""
+    m = r * x
+    hi, lo = m >> 64, m & ref.MASK64
+    if lo + r <= 2**64:
+        return hi
+    return hi + ((lo + ((r * y) >> 64)) >> 64)
+
+
+def test_integers_branch_form_equals_definition():
+    rng = np.random.default_rng(7)
+    rs = [1, 2, 3, 100, 2**32 + 1, 2**63, 2**63 + 1, 2**64 - 1, 2**64]
+    xs = [0, 1, 2**63, 2**64 - 1] + [int(v) for v in rng.integers(0, 2**64, 200, dtype=np.uint64)]
+    ys = [0, 1, 2**64 - 1] + [int(v) for v in rng.integers(0, 2**64, 50, dtype=np.uint64)]
+    for r in rs:
+        for x in xs:
+            for y in ys:
+                assert _branch_form(r, x, y) == (r * ((x << 64) | y)) >> 128
+
+
+@pytest.mark.parametrize("alg", ALGORITHMS)
+@pytest.mark.parametrize("stream", STREAMS, ids=STREAM_IDS)
+def test_integers_extension_stream_carries(stream, alg):
+    """With r = 2**64 - 1 about half the elements take a carry from Y (the extension
+    stream), so a wrong extension key or position shows up here."""
+    _, seed, path = stream
+    g, r = make_pair(alg, seed, path)
+    g.advance(5)
+    r.advance(5)
+    n = 201
+    pos = r.position
+    words = ref.word_stream(alg, r.key_bytes, pos, 2 * n).astype(np.uint64)
+    ext = ref.word_stream(alg, ref.extension_key(r.key_bytes), pos, 2 * n).astype(np.uint64)
+    xs = (words[0::2] | (words[1::2] << np.uint64(32))).tolist()
+    ys = (ext[0::2] | (ext[1::2] << np.uint64(32))).tolist()
+    rng_ = 2**64 - 1
+    without_y = [(rng_ * x) >> 64 for x in xs]
+    expected = [(rng_ * ((x << 64) | y)) >> 128 for x, y in zip(xs, ys)]
+    carries = sum(a != b for a, b in zip(without_y, expected))
+    assert 20 < carries < n - 20
+    a = g.integers(0, 2**64 - 1, n, dtype=np.uint64)
+    b = r.integers(0, 2**64 - 1, n, dtype=np.uint64)
+    assert_same(a, b)
+    assert a.tolist() == expected
+    assert g.position == r.position == pos + -(-n // 2)
+    # the same through int64 with a negative low (two's complement storage)
+    c = g.integers(-(2**63), 2**63 - 1, n, dtype=np.int64)
+    assert_same(c, r.integers(-(2**63), 2**63 - 1, n, dtype=np.int64))
+
+
 @pytest.mark.parametrize("alg", ALGORITHMS)
 def test_integers_single_argument_and_default_dtype(alg):
     g, r = make_pair(alg, 42)

@@ -60,7 +60,7 @@ class Generator:
 
     @property
     def position(self) -> int:
-        """The next unused block (a 128-bit block counter value)."""
+        """The next unused block: a block counter in [0, 2**64 - 1]."""
         return self._stream.position
 
     def child(self, *names: "str | int | bytes") -> "Generator":
@@ -214,7 +214,7 @@ class Generator:
         """A shuffled ``arange(x)`` for an int, else a shuffled copy of ``x`` along axis 0."""
         if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
             n = v.count(x, "x")
-            arr = v.allocate((n,), _INT64)
+            arr = v.allocate((n,), _INT64, "x")
             self._stream.fill_permutation(arr)
             return arr
         a = np.asarray(x)

@@ -77,19 +77,19 @@ def dtype(value: Any, allowed: Tuple[np.dtype, ...], arg: str = "dtype") -> np.d
     return dt
 
 
-def allocate(shp: Optional[Tuple[int, ...]], dt: np.dtype) -> np.ndarray:
-    """An uninitialised C-contiguous array; MemoryError naming `size` if it cannot exist."""
+def allocate(shp: Optional[Tuple[int, ...]], dt: np.dtype, arg: str = "size") -> np.ndarray:
+    """An uninitialised C-contiguous array; MemoryError naming `arg` if it cannot exist."""
     dims = () if shp is None else shp
     n = 1
     for d in dims:
         n *= d
     nbytes = n * dt.itemsize
     if nbytes > sys.maxsize:
-        raise MemoryError(f"size: {dims} of {dt} needs {nbytes} bytes, more than this platform can address")
+        raise MemoryError(f"{arg}: {dims} of {dt} needs {nbytes} bytes, more than this platform can address")
     try:
         return np.empty(dims, dtype=dt)
     except (MemoryError, ValueError):
-        raise MemoryError(f"size: cannot allocate {nbytes} bytes for {dims} of {dt}") from None
+        raise MemoryError(f"{arg}: cannot allocate {nbytes} bytes for {dims} of {dt}") from None
 
 
 def output(out: Any, shp: Optional[Tuple[int, ...]], dt: np.dtype) -> np.ndarray:

@@ -1,0 +1,216 @@
+"""Bad input raises a clear exception that names the argument; nothing panics or aborts."""
+
+import numpy as np
+import pytest
+
+import seedstream as ss
+from seedstream import _core
+
+
+@pytest.mark.parametrize(
+    "seed,exc",
+    [(-1, ValueError), (2**64, ValueError), (1.5, TypeError), (None, TypeError), (True, TypeError),
+     (b"x", TypeError), ([1], TypeError)],
+)
+def test_bad_seed(seed, exc):
+    with pytest.raises(exc, match="seed"):
+        ss.Generator(seed)
+
+
+def test_bad_algorithm():
+    with pytest.raises(ValueError, match="algorithm"):
+        ss.Generator(1, algorithm="mt19937")
+    with pytest.raises(ValueError, match="algorithm"):
+        _core.Stream.from_seed(1, "nope")
+
+
+@pytest.mark.parametrize("name,exc", [(-1, ValueError), (2**64, ValueError), (1.0, TypeError),
+                                      (None, TypeError), (False, TypeError), ((1,), TypeError)])
+def test_bad_child_names(name, exc):
+    with pytest.raises(exc, match="names"):
+        ss.Generator(1).child("ok", name)
+
+
+def test_child_needs_a_name():
+    with pytest.raises(TypeError, match="names"):
+        ss.Generator(1).child()
+
+
+@pytest.mark.parametrize(
+    "size,exc",
+    [(-1, ValueError), ((3, -2), ValueError), (2.0, TypeError), ((2, 1.5), TypeError), ("3", TypeError)],
+)
+def test_bad_size(size, exc):
+    g = ss.Generator(1)
+    for call in (lambda: g.random(size), lambda: g.bits(size), lambda: g.integers(5, size=size),
+                 lambda: g.bernoulli(0.5, size=size)):
+        with pytest.raises(exc, match="size"):
+            call()
+    assert g.position == 0
+
+
+def test_size_too_large_is_memory_error_before_allocating():
+    g = ss.Generator(1)
+    with pytest.raises(MemoryError, match="size"):
+        g.random(2**62)
+    with pytest.raises(MemoryError, match="size"):
+        g.random((2**40, 2**40))
+    with pytest.raises(MemoryError, match="size"):
+        g.bits(2**45, dtype=np.uint64)
+    with pytest.raises(MemoryError, match="x"):
+        g.permutation(2**61)
+    assert g.position == 0
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0000001, float("nan"), float("inf"), -float("inf")])
+def test_bad_probability(p):
+    g = ss.Generator(1)
+    with pytest.raises(ValueError, match="p"):
+        g.bernoulli(p, size=3)
+    assert g.position == 0
+
+
+@pytest.mark.parametrize("p", ["0.5", None, [0.5], np.array([0.5])])
+def test_probability_type(p):
+    with pytest.raises(TypeError, match="p"):
+        ss.Generator(1).bernoulli(p)
+
+
+@pytest.mark.parametrize(
+    "args,kwargs,name",
+    [
+        ((5, 5), {}, "high"),
+        ((5, 4), {"endpoint": True}, "high"),
+        ((0,), {}, "high"),
+        ((-1, 10), {"dtype": np.uint8}, "low"),
+        ((0, 257), {"dtype": np.uint8}, "high"),
+        ((0, 256), {"dtype": np.uint8, "endpoint": True}, "high"),
+        ((-(2**63) - 1, 0), {}, "low"),
+        ((0, 2**64 + 1), {"dtype": np.uint64}, "high"),
+    ],
+)
+def test_bad_integer_bounds(args, kwargs, name):
+    g = ss.Generator(1)
+    with pytest.raises(ValueError, match=name):
+        g.integers(*args, size=3, **kwargs)
+    assert g.position == 0
+
+
+def test_integer_bound_types():
+    with pytest.raises(TypeError, match="low"):
+        ss.Generator(1).integers(1.5, 3)
+    with pytest.raises(TypeError, match="high"):
+        ss.Generator(1).integers(1, "3")
+
+
+@pytest.mark.parametrize(
+    "call,exc",
+    [
+        (lambda g: g.random(3, dtype=np.int32), ValueError),
+        (lambda g: g.random(3, dtype=np.float16), ValueError),
+        (lambda g: g.bits(3, dtype=np.int32), ValueError),
+        (lambda g: g.integers(3, size=3, dtype=np.float64), ValueError),
+        (lambda g: g.integers(3, size=3, dtype=object), ValueError),
+        (lambda g: g.random(3, dtype="not-a-dtype"), TypeError),
+    ],
+)
+def test_bad_dtype(call, exc):
+    with pytest.raises(exc, match="dtype"):
+        call(ss.Generator(1))
+
+
+def test_bad_out():
+    g = ss.Generator(1)
+    with pytest.raises(ValueError, match="out"):
+        g.random(out=np.empty(4, np.float32))  # dtype mismatch: no silent cast
+    with pytest.raises(ValueError, match="out"):
+        g.random(out=np.empty((4, 4))[:, ::2])  # not contiguous: no silent copy
+    ro = np.empty(4)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="out"):
+        g.random(out=ro)
+    with pytest.raises(ValueError, match="out"):
+        g.random(size=5, out=np.empty(4))
+    with pytest.raises(TypeError, match="out"):
+        g.random(out=[0.0, 0.0])
+    with pytest.raises(ValueError, match="out"):
+        g.bernoulli(0.5, out=np.empty(4, np.uint8))
+    with pytest.raises(ValueError, match="out"):
+        g.random(out=np.empty(4, np.dtype("<f8").newbyteorder(">")))
+    assert g.position == 0
+
+
+def test_core_rejects_bad_buffers_too():
+    s = _core.Stream.from_seed(1, "philox")
+    with pytest.raises(ValueError, match="out"):
+        s.fill_random_f64(np.empty((4, 4))[:, ::2])
+    with pytest.raises(TypeError):
+        s.fill_random_f64(np.empty(4, np.float32))
+    with pytest.raises(ValueError, match="high"):
+        s.fill_integers(np.empty(3, np.int64), 0, 0)
+    with pytest.raises(ValueError, match="high"):
+        s.fill_integers(np.empty(3, np.int64), 0, 2**64 + 1)
+    with pytest.raises(ValueError, match="p"):
+        s.fill_bernoulli(np.empty(3, bool), float("nan"))
+    with pytest.raises(TypeError, match="out"):
+        s.fill_integers(np.empty(3, np.float64), 0, 5)
+    with pytest.raises(ValueError, match="key"):
+        _core.Stream.from_key("philox", b"short", 0)
+    assert s.position == 0
+
+
+def test_position_never_wraps():
+    g = ss.Generator(1).advance(2**64 - 2)
+    g.bits(4)
+    assert g.position == 2**64 - 1
+    with pytest.raises(ValueError, match="size"):
+        g.bits(1)
+    assert g.position == 2**64 - 1
+    with pytest.raises(ValueError, match="n"):
+        ss.Generator(1).advance(2**64)
+    with pytest.raises(ValueError, match="n"):
+        ss.Generator(1).advance(-1)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        None,
+        {},
+        {"version": 2, "algorithm": "philox", "key": 0, "position": 0},
+        {"version": 1, "algorithm": "x", "key": 0, "position": 0},
+        {"version": 1, "algorithm": "philox", "key": -1, "position": 0},
+        {"version": 1, "algorithm": "philox", "key": 2**256, "position": 0},
+        {"version": 1, "algorithm": "philox", "key": 0, "position": 2**64},
+        {"version": 1, "algorithm": "philox", "key": 0, "position": "0"},
+    ],
+)
+def test_bad_state(state):
+    with pytest.raises((TypeError, ValueError), match="state"):
+        ss.Generator.from_state(state)
+
+
+def test_bad_threads():
+    with pytest.raises(ValueError, match="n"):
+        ss.set_num_threads(0)
+    with pytest.raises(OverflowError):
+        ss.set_num_threads(-1)
+    with pytest.raises(ValueError, match="name"):
+        _core._set_simd_level("sse9")
+
+
+def test_shuffle_and_permutation_input():
+    g = ss.Generator(1)
+    with pytest.raises(ValueError, match="x"):
+        g.permutation(-1)
+    with pytest.raises(ValueError, match="x"):
+        g.permutation(np.float64(3.0).reshape(()))
+    with pytest.raises(TypeError, match="x"):
+        g.shuffle((1, 2, 3))
+    ro = np.arange(3)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="x"):
+        g.shuffle(ro)
+    with pytest.raises(ValueError, match="x"):
+        g.shuffle(np.array(3))
+    assert g.position == 0

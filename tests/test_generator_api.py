@@ -1,0 +1,298 @@
+"""Generator behaviour: streams, children, positions, prefix property, state, threads."""
+
+import copy
+import pickle
+import threading
+
+import numpy as np
+import pytest
+
+import seedstream as ss
+from seedstream import _core
+
+ALGORITHMS = ["philox", "pcg64"]
+
+# (method, kwargs, words per element) for every elementwise method and dtype.
+ELEMENTWISE = [
+    ("bits", {"dtype": np.uint32}, 1),
+    ("bits", {"dtype": np.uint64}, 2),
+    ("random", {"dtype": np.float32}, 1),
+    ("random", {"dtype": np.float64}, 2),
+    ("integers", {"low": -5, "high": 1000, "dtype": np.int64}, 2),
+    ("integers", {"low": 0, "high": 2**64 - 1, "dtype": np.uint64, "endpoint": True}, 2),
+    ("integers", {"low": -128, "high": 127, "dtype": np.int8, "endpoint": True}, 2),
+    ("bernoulli", {"p": 0.3}, 1),
+]
+
+
+def draw(g, method, kwargs, size):
+    return getattr(g, method)(size=size, **kwargs)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_same_seed_same_bits_and_seeds_differ(algorithm):
+    a = ss.Generator(42, algorithm=algorithm).bits(100)
+    b = ss.Generator(42, algorithm=algorithm).bits(100)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, ss.Generator(43, algorithm=algorithm).bits(100))
+    assert not np.array_equal(a, ss.Generator("42", algorithm=algorithm).bits(100))
+    other = "pcg64" if algorithm == "philox" else "philox"
+    assert not np.array_equal(a, ss.Generator(42, algorithm=other).bits(100))
+
+
+def test_numpy_integer_seed_equals_int_seed():
+    assert ss.Generator(np.uint64(7)).key == ss.Generator(7).key
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_children_ignore_parent_position_and_sibling_order(algorithm):
+    g = ss.Generator(1, algorithm=algorithm)
+    first = g.child("layer", 0).random(50)
+    g.random(1001)
+    g.child("other")
+    again = g.child("layer", 0)
+    assert again.position == 0
+    assert np.array_equal(first, again.random(50))
+
+
+def test_child_path_and_typed_names():
+    g = ss.Generator("root")
+    assert g.child("a", "b").key == g.child("a").child("b").key
+    keys = {g.child(3).key, g.child("3").key, g.child(b"3").key}
+    assert len(keys) == 3
+    assert g.child("ab", "c").key != g.child("a", "bc").key
+    assert g.child(bytearray(b"x")).key == g.child(b"x").key
+    assert g.child(np.int64(5)).key == g.child(5).key
+    assert g.child("a").algorithm == g.algorithm
+
+
+def test_spawn_is_children_by_index():
+    g = ss.Generator(9)
+    kids = g.spawn(3)
+    assert [k.key for k in kids] == [g.child(i).key for i in range(3)]
+    assert [k.key for k in g.spawn(3)] == [k.key for k in kids]
+    assert g.spawn(0) == []
+
+
+def test_key_matches_spec_known_answer():
+    assert ss.Generator(42).key == int.from_bytes(
+        bytes.fromhex("3d377b65781f506feccc43876d9273beff767950ffa08f917ac495853e49bc10"), "little"
+    )
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("method,kwargs,words", ELEMENTWISE)
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 1023])
+def test_position_advances_by_specified_blocks(algorithm, method, kwargs, words, n):
+    g = ss.Generator(5, algorithm=algorithm).advance(3)
+    draw(g, method, kwargs, n)
+    assert g.position == 3 + -(-n * words // 4)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_permutation_and_shuffle_positions(algorithm):
+    for n in [0, 1, 2, 3, 10, 11]:
+        g = ss.Generator(5, algorithm=algorithm)
+        g.permutation(n)
+        assert g.position == -(-max(n - 1, 0) // 2)
+        h = ss.Generator(5, algorithm=algorithm)
+        h.shuffle(np.zeros((n, 3)))
+        assert h.position == g.position
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("method,kwargs,words", ELEMENTWISE)
+def test_prefix_property(algorithm, method, kwargs, words):
+    big = draw(ss.Generator(11, algorithm=algorithm).advance(2), method, kwargs, 4099)
+    for k in [0, 1, 2, 3, 5, 257, 4098]:
+        small = draw(ss.Generator(11, algorithm=algorithm).advance(2), method, kwargs, k)
+        assert np.array_equal(small, big[:k])
+
+
+@pytest.mark.parametrize("method,kwargs,words", ELEMENTWISE)
+def test_random_access_tail_equals_draw_at_later_position(method, kwargs, words):
+    per_block = 4 // words
+    full = draw(ss.Generator(3), method, kwargs, 1000)
+    for blocks in [1, 7, 100]:
+        tail = draw(ss.Generator(3).advance(blocks), method, kwargs, 1000 - blocks * per_block)
+        assert np.array_equal(tail, full[blocks * per_block :])
+
+
+def test_multidimensional_size_is_c_order():
+    a = ss.Generator(2).random((3, 4, 5))
+    assert a.shape == (3, 4, 5)
+    assert np.array_equal(a.ravel(), ss.Generator(2).random(60))
+
+
+def test_scalars_match_first_element():
+    for method, kwargs, _ in ELEMENTWISE:
+        s = draw(ss.Generator(8), method, kwargs, None)
+        arr = draw(ss.Generator(8), method, kwargs, 1)
+        assert np.ndim(s) == 0
+        assert s == arr[0]
+        assert np.asarray(s).dtype == arr.dtype
+
+
+def test_integers_single_argument_and_bounds():
+    g = ss.Generator(4)
+    x = g.integers(10, size=10000)
+    assert x.min() == 0 and x.max() == 9
+    y = g.integers(-3, 3, size=10000, endpoint=True, dtype=np.int16)
+    assert y.dtype == np.int16 and y.min() == -3 and y.max() == 3
+    for dt in [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]:
+        info = np.iinfo(dt)
+        z = g.integers(info.min, info.max, size=5000, dtype=dt, endpoint=True)
+        assert z.dtype == dt
+        lo = g.integers(info.min, info.min + 1, size=3, dtype=dt)
+        assert (lo == info.min).all()
+
+
+def test_random_range():
+    for dt in [np.float32, np.float64]:
+        x = ss.Generator(1).random(100000, dtype=dt)
+        assert x.dtype == dt and x.min() >= 0 and x.max() < 1
+
+
+def test_bernoulli_extremes():
+    g = ss.Generator(1)
+    assert not g.bernoulli(0.0, size=1000).any()
+    assert g.bernoulli(1.0, size=1000).all()
+    assert g.bernoulli(1, size=4).dtype == np.bool_
+
+
+@pytest.mark.parametrize("method,kwargs,words", ELEMENTWISE)
+def test_out_is_filled_in_place(method, kwargs, words):
+    fresh = draw(ss.Generator(6), method, kwargs, (7, 9))
+    out = np.empty((7, 9), fresh.dtype)
+    res = getattr(ss.Generator(6), method)(out=out, **kwargs)
+    assert res is out
+    assert np.array_equal(out, fresh)
+    same_size = getattr(ss.Generator(6), method)(size=(7, 9), out=np.empty_like(out), **kwargs)
+    assert np.array_equal(same_size, fresh)
+
+
+def test_permutation_and_shuffle_agree():
+    p = ss.Generator(12).permutation(1000)
+    assert sorted(p.tolist()) == list(range(1000)) and p.dtype == np.int64
+    x = np.arange(1000.0) * 3
+    ss.Generator(12).shuffle(x)
+    assert np.array_equal(x, np.arange(1000.0)[p] * 3)
+    arr2 = np.arange(3000).reshape(1000, 3)
+    assert np.array_equal(ss.Generator(12).permutation(arr2), arr2[p])
+    rows = arr2.copy()
+    ss.Generator(12).shuffle(rows)
+    assert np.array_equal(rows, arr2[p])
+    lst = list(range(1000))
+    ss.Generator(12).shuffle(lst)
+    assert lst == p.tolist()
+    obj = np.array([str(i) for i in range(1000)], dtype=object)
+    ss.Generator(12).shuffle(obj)
+    assert obj.tolist() == [str(i) for i in p]
+    strided = np.arange(2000)[::2].copy()
+    view = np.arange(2000)[::2]
+    ss.Generator(12).shuffle(view)
+    assert np.array_equal(view, strided[p])
+
+
+@pytest.mark.parametrize("row_shape", [(), (1,), (2,), (3,), (5, 7)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32, np.complex128, np.bool_])
+def test_shuffle_rows_of_any_width(row_shape, dtype):
+    n = 37
+    base = (np.arange(n * int(np.prod(row_shape, dtype=int))) % 251).astype(dtype).reshape((n,) + row_shape)
+    p = ss.Generator(77).permutation(n)
+    x = base.copy()
+    ss.Generator(77).shuffle(x)
+    assert np.array_equal(x, base[p])
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_state_copy_pickle_continue_bit_for_bit(algorithm):
+    g = ss.Generator("ckpt", algorithm=algorithm).child("x")
+    g.random(13)
+    restored = [
+        ss.Generator.from_state(g.state),
+        copy.copy(g),
+        copy.deepcopy(g),
+        pickle.loads(pickle.dumps(g)),
+    ]
+    want = g.integers(0, 10**9, size=100)
+    for r in restored:
+        assert np.array_equal(r.integers(0, 10**9, size=100), want)
+        assert r.position == g.position and r.key == g.key and r.algorithm == algorithm
+
+
+def test_state_is_plain_and_documented():
+    st = ss.Generator(1).advance(5).state
+    assert st == {"version": 1, "algorithm": "philox", "key": ss.Generator(1).key, "position": 5}
+    assert "Generator(algorithm='philox'" in repr(ss.Generator(1))
+
+
+def test_advance_equals_drawing():
+    a = ss.Generator(10)
+    a.bits(4 * 17)
+    b = ss.Generator(10).advance(17)
+    assert a.position == b.position == 17
+    assert np.array_equal(a.random(10), b.random(10))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("method,kwargs,words", ELEMENTWISE)
+def test_thread_count_and_chunk_size_do_not_change_bits(threads, algorithm, method, kwargs, words):
+    n = 20_011
+    ss.set_num_threads(1)
+    want = draw(ss.Generator(21, algorithm=algorithm).advance(3), method, kwargs, n)
+    for t in [1, 2, 7]:
+        for chunk in [1, 3, 64, 1000, 1 << 14]:
+            ss.set_num_threads(t)
+            _core._set_chunk_blocks(chunk)
+            got = draw(ss.Generator(21, algorithm=algorithm).advance(3), method, kwargs, n)
+            assert np.array_equal(got, want), (t, chunk)
+
+
+@pytest.mark.parametrize("level", ["scalar", "baseline", "avx2", "avx512"])
+@pytest.mark.parametrize("method,kwargs,words", ELEMENTWISE)
+def test_simd_levels_give_identical_bits(threads, level, method, kwargs, words):
+    _core._set_simd_level("scalar")
+    want = draw(ss.Generator(31).advance(1), method, kwargs, 4097)
+    if not _core._set_simd_level(level):
+        pytest.skip(f"this CPU lacks {level}")
+    assert ss.simd_level() == level
+    got = draw(ss.Generator(31).advance(1), method, kwargs, 4097)
+    assert np.array_equal(got, want)
+
+
+def test_large_parallel_fill_matches_serial(threads):
+    ss.set_num_threads(1)
+    want = ss.Generator(5).random(1_000_003, dtype=np.float32)
+    ss.set_num_threads(2)
+    assert np.array_equal(ss.Generator(5).random(1_000_003, dtype=np.float32), want)
+
+
+def test_num_threads_roundtrip(threads):
+    ss.set_num_threads(3)
+    assert ss.get_num_threads() == 3
+
+
+def test_concurrent_draws_never_tear_state():
+    """Each draw reserves its blocks atomically: the draws of 8 threads tile the stream."""
+    g = ss.Generator(99)
+    n_threads, draws, size = 8, 50, 1000  # 250 blocks per uint32 draw
+    results = [[] for _ in range(n_threads)]
+    barrier = threading.Barrier(n_threads)
+
+    def work(i):
+        barrier.wait()
+        for _ in range(draws):
+            results[i].append(g.bits(size))
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    total = n_threads * draws
+    assert g.position == total * size // 4
+    whole = ss.Generator(99).bits(total * size).reshape(total, size)
+    expected = {row.tobytes() for row in whole}
+    got = [a.tobytes() for r in results for a in r]
+    assert len(set(got)) == total and set(got) == expected
