@@ -1,0 +1,167 @@
+"""`python -m seedstream`: checks this machine reproduces the specified bits, then times a
+few fills against NumPy's default generator."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import platform
+import sys
+import time
+from typing import Callable, List, Tuple
+
+import numpy as np
+
+import seedstream as ss
+from seedstream import _core
+
+N_GOLDEN = 65_536
+
+# A subset of tests/golden/v1/digests.json: SHA-256 of the LE bytes of 65,536 outputs.
+GOLDEN: List[Tuple[str, str, Callable[[], np.ndarray], str]] = [
+    ("philox", "bits uint32", lambda: ss.Generator(42).bits(N_GOLDEN),
+     "b6039a5b26601834b9171d87d0e53b15ab4a9302e2e8c406804a1dc164fcc512"),
+    ("philox", "random float64", lambda: ss.Generator(42).random(N_GOLDEN),
+     "0342b75cbd2b1c7487cc54ce3f4e8da7a822496578f93ac0d9292d2c32c9ad30"),
+    ("philox", "random float32", lambda: ss.Generator(42).random(N_GOLDEN, dtype=np.float32),
+     "5153764fdb858f95c5399464540a4f4a6438481b21e3fef14a987e2ea434f962"),
+    ("philox", "integers [0, 1000)", lambda: ss.Generator(42).integers(0, 1000, size=N_GOLDEN),
+     "b1c4696979d3f7acdbc2f4f3af94f762c2284d149220fc550be22d0c8a8caace"),
+    ("philox", "integers uint64 full range",
+     lambda: ss.Generator(42).integers(0, 2**64 - 1, size=N_GOLDEN, dtype=np.uint64, endpoint=True),
+     "0ec350a7bc722beecb53cdf64744abfef121c6afbd42c383a7250ebe0443207e"),
+    ("philox", "bernoulli 0.3", lambda: ss.Generator(42).bernoulli(0.3, size=N_GOLDEN),
+     "7e8aef622defffe964ae95d2aaf423ba276f883d4672ead43f6be708b57c0d71"),
+    ("philox", "permutation", lambda: ss.Generator(42).permutation(N_GOLDEN),
+     "a76600c338dd0b23a4bb9c48b46bfa9d4a657dda77c21bc9edc0c74ec6e871fe"),
+    ("pcg64", "bits uint64", lambda: ss.Generator(42, algorithm="pcg64").bits(N_GOLDEN, dtype=np.uint64),
+     "78e98a1d9c79c46f0c79f637dcfd5fc6a9fa77cb10dcc32593a249ef0a25c13a"),
+    ("pcg64", "random float64 'hello'", lambda: ss.Generator("hello", algorithm="pcg64").random(N_GOLDEN),
+     "2f24853ba4818d4f58d2df3741851870d5f8b712666404dbbd44cdea99b830d0"),
+]
+
+
+def _digest(arr: np.ndarray) -> str:
+    le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+    return hashlib.sha256(np.ascontiguousarray(le).tobytes()).hexdigest()
+
+
+class Report:
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}{'' if ok else ': ' + detail}")
+        self.failures += not ok
+
+
+def _kats(r: Report) -> None:
+    r.check(
+        "Philox4x32-10 Random123 KAT (zero)",
+        list(ss.philox4x32_10([0] * 4, [0] * 2)) == [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8],
+    )
+    r.check(
+        "Philox4x32-10 Random123 KAT (pi)",
+        list(ss.philox4x32_10([0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344], [0xA4093822, 0x299F31D0]))
+        == [0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1],
+    )
+    pcg = _core.Pcg64Engine.seeded(42, 54).next_raw(3).tolist()
+    r.check("PCG64 pcg-c check-pcg64 (42, 54)", pcg == [0x86B1DA1D72062B68, 0x1304AA46C9853D39, 0xA3670E9E0DD50358])
+    dxsm = np.random.PCG64DXSM(7)
+    st = dxsm.state["state"]
+    mine = _core.Pcg64Engine(st["state"], st["inc"], "dxsm").next_raw(1000)
+    r.check("PCG64DXSM equals NumPy's PCG64DXSM", bool(np.array_equal(mine, dxsm.random_raw(1000))))
+
+
+def _golden(r: Report) -> None:
+    for algorithm, name, draw, want in GOLDEN:
+        got = _digest(draw())
+        r.check(f"golden {algorithm} {name}", got == want, f"digest {got[:16]}... != {want[:16]}...")
+
+
+def _invariance(r: Report) -> None:
+    saved = (ss.get_num_threads(), _core._get_chunk_blocks(), ss.simd_level())
+    try:
+        ss.set_num_threads(1)
+        want = ss.Generator("threads").random(1_000_003, dtype=np.float32)
+        ok = True
+        for threads, chunk in [(2, 1 << 14), (7, 1000), (3, 1)]:
+            ss.set_num_threads(threads)
+            _core._set_chunk_blocks(chunk)
+            ok &= bool(np.array_equal(ss.Generator("threads").random(1_000_003, dtype=np.float32), want))
+        r.check("identical bits for 1, 2, 3 and 7 threads and any chunk size", ok)
+        _core._set_chunk_blocks(saved[1])
+        ss.set_num_threads(saved[0])
+        levels = [lv for lv in ("scalar", "baseline", "avx2", "avx512") if _core._set_simd_level(lv)]
+        _core._set_simd_level("scalar")
+        want = ss.Generator("simd").bits(100_003)
+        ok = True
+        for lv in levels:
+            _core._set_simd_level(lv)
+            ok &= bool(np.array_equal(ss.Generator("simd").bits(100_003), want))
+        r.check(f"identical bits at every SIMD level ({', '.join(levels)})", ok)
+    finally:
+        ss.set_num_threads(saved[0])
+        _core._set_chunk_blocks(saved[1])
+        _core._set_simd_level(saved[2])
+
+
+def _time(f: Callable[[], object], repeats: int) -> float:
+    f()
+    best = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f()
+        best.append(time.perf_counter() - t)
+    return sorted(best)[len(best) // 2]
+
+
+def _throughput(n: int) -> None:
+    rng = np.random.default_rng(0)
+    g = ss.Generator(0)
+    f32, f64 = np.empty(n, np.float32), np.empty(n)
+    i64, mask = np.empty(n, np.int64), np.empty(n, bool)
+    cases = [
+        ("random float32 (out=)", lambda: rng.random(n, dtype=np.float32, out=f32),
+         lambda: g.random(dtype=np.float32, out=f32)),
+        ("random float64 (out=)", lambda: rng.random(n, out=f64), lambda: g.random(out=f64)),
+        ("integers [0, 1000) int64", lambda: rng.integers(0, 1000, n), lambda: g.integers(0, 1000, out=i64)),
+        ("bernoulli 0.5 vs random() < p", lambda: rng.random(n) < 0.5, lambda: g.bernoulli(0.5, out=mask)),
+        ("permutation", lambda: rng.permutation(n), lambda: g.permutation(n)),
+    ]
+    saved = ss.get_num_threads()
+    print(f"\nThroughput, {n:.0e} elements, median of 5 (NumPy default_rng = PCG64, 1 thread)")
+    print(f"{'workload':32} {'numpy ns/el':>11} {'ss 1 thr':>9} {'x numpy':>8} {'ss all':>8} {'x numpy':>8}")
+    try:
+        for name, np_call, ss_call in cases:
+            t_np = _time(np_call, 5) / n * 1e9
+            ss.set_num_threads(1)
+            t1 = _time(ss_call, 5) / n * 1e9
+            ss.set_num_threads(saved)
+            ta = _time(ss_call, 5) / n * 1e9
+            print(f"{name:32} {t_np:11.2f} {t1:9.2f} {t_np / t1:7.1f}x {ta:8.2f} {t_np / ta:7.1f}x")
+    finally:
+        ss.set_num_threads(saved)
+    print(f"('all' = {saved} threads; ns/element, lower is better; benches/ has the full benchmark)")
+
+
+def main(argv: "List[str] | None" = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m seedstream", description=__doc__)
+    parser.add_argument("--no-bench", action="store_true", help="run the checks only")
+    parser.add_argument("--size", type=float, default=1e7, help="elements per timed fill (default 1e7)")
+    args = parser.parse_args(argv)
+    print(f"seedstream {ss.__version__} on {platform.machine()} {platform.system()}, "
+          f"Python {platform.python_version()}, NumPy {np.__version__}, SIMD {ss.simd_level()}, "
+          f"{ss.get_num_threads()} threads")
+    r = Report()
+    _kats(r)
+    _golden(r)
+    _invariance(r)
+    print(f"\n{'ALL CHECKS PASSED' if r.failures == 0 else f'{r.failures} CHECK(S) FAILED'}")
+    if not args.no_bench:
+        _throughput(int(args.size))
+    return 1 if r.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
