@@ -15,19 +15,18 @@ install-run: $(PY)
 	$(PY) -m maturin develop --release --quiet
 
 install-test: $(PY)
-	$(PIP) install --quiet "maturin>=1.5,<2" pytest hypothesis scipy mypy
+	$(PIP) install --quiet "maturin>=1.5,<2"
 	$(PY) -m maturin develop --release --quiet --extras test
 
 run: install-run
 	$(PY) -m seedstream
 
 test: install-test
-	cargo test --workspace --release
+	cargo test --workspace
 	$(PY) -m mypy.stubtest seedstream._core
 	$(PY) -m pytest -m "not slow"
 
 bench: install-run
-	$(PIP) install --quiet numpy matplotlib
 	$(PY) benches/bench_numpy.py
 
 clean:
