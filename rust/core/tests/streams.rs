@@ -1,0 +1,115 @@
+//! Public-API properties of streams: random access, chunk and thread invariance, and
+//! jump-ahead against stepping.
+
+use seedstream_core::distr::{bernoulli, bits, integers, permutation, uniform};
+use seedstream_core::fill::{self, blocks_for};
+use seedstream_core::simd::{self, SimdLevel};
+use seedstream_core::{Algorithm, AnyStream, BlockCursor, BlockFn, Key, Name};
+
+fn streams() -> Vec<(AnyStream, AnyStream)> {
+    let key = Key::from_seed(&Name::Str("props")).child(&Name::Int(5));
+    [Algorithm::Philox, Algorithm::Pcg64]
+        .into_iter()
+        .map(|a| (AnyStream::new(a, &key), AnyStream::new(a, &key.extension())))
+        .collect()
+}
+
+#[test]
+fn cursor_from_any_block_equals_single_blocks() {
+    for (s, _) in streams() {
+        for first in [0u64, 1, 63, 64, 1000] {
+            let mut run = vec![[0u32; 4]; 130];
+            s.cursor(first).next_blocks(&mut run);
+            for (i, b) in run.iter().enumerate() {
+                assert_eq!(*b, s.block(first + i as u64));
+            }
+        }
+    }
+}
+
+#[test]
+fn fill_from_later_block_is_the_tail_of_a_fill() {
+    for (s, e) in streams() {
+        let mut whole = vec![0f32; 4 * 500];
+        uniform::fill_f32(&s, 0, &mut whole);
+        let mut tail = vec![0f32; 4 * 300];
+        uniform::fill_f32(&s, 200, &mut tail);
+        assert_eq!(&whole[800..], &tail[..]);
+
+        let mut whole = vec![0u16; 2 * 500];
+        integers::fill_integers(&s, &e, 0, 3, 60_000, &mut whole).unwrap();
+        let mut tail = vec![0u16; 2 * 300];
+        integers::fill_integers(&s, &e, 200, 3, 60_000, &mut tail).unwrap();
+        assert_eq!(&whole[400..], &tail[..]);
+    }
+}
+
+// One test changes the global thread, chunk and SIMD settings, so all such checks live here.
+#[test]
+fn output_is_independent_of_threads_chunks_and_simd_level() {
+    let levels: Vec<SimdLevel> = [SimdLevel::Scalar, SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512]
+        .into_iter()
+        .filter(|l| l.is_supported())
+        .collect();
+    for (s, e) in streams() {
+        let n = 10_007;
+        fill::set_num_threads(1).unwrap();
+        simd::set_simd_level(SimdLevel::Scalar);
+        let mut want_u64 = vec![0u64; n];
+        bits::fill_u64(&s, 9, &mut want_u64);
+        let mut want_f64 = vec![0f64; n];
+        uniform::fill_f64(&s, 9, &mut want_f64);
+        let mut want_i = vec![0i32; n];
+        integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut want_i).unwrap();
+        let mut want_b = vec![false; n];
+        bernoulli::fill_bernoulli(&s, 9, 0.25, &mut want_b).unwrap();
+        for &level in &levels {
+            for threads in [1usize, 2, 7] {
+                for chunk in [1u64, 5, 64, 1 << 14] {
+                    simd::set_simd_level(level);
+                    fill::set_num_threads(threads).unwrap();
+                    fill::set_chunk_blocks(chunk).unwrap();
+                    let mut got = vec![0u64; n];
+                    bits::fill_u64(&s, 9, &mut got);
+                    assert_eq!(got, want_u64, "{level:?} {threads} {chunk}");
+                    let mut got = vec![0f64; n];
+                    uniform::fill_f64(&s, 9, &mut got);
+                    assert!(got.iter().zip(&want_f64).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    let mut got = vec![0i32; n];
+                    integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut got).unwrap();
+                    assert_eq!(got, want_i);
+                    let mut got = vec![false; n];
+                    bernoulli::fill_bernoulli(&s, 9, 0.25, &mut got).unwrap();
+                    assert_eq!(got, want_b);
+                }
+            }
+        }
+    }
+    fill::set_chunk_blocks(1 << 14).unwrap();
+}
+
+#[test]
+fn words_per_element_and_block_counts() {
+    assert_eq!(blocks_for(0, 1), Some(0));
+    assert_eq!(blocks_for(5, 1), Some(2));
+    assert_eq!(blocks_for(5, 2), Some(3));
+    assert_eq!(blocks_for(u64::MAX, 2), Some(1 << 63));
+    assert_eq!(permutation::blocks_for_permutation(0), 0);
+    assert_eq!(permutation::blocks_for_permutation(1), 0);
+    assert_eq!(permutation::blocks_for_permutation(4), 2);
+    assert!(fill::reserve(u64::MAX - 1, 2).is_err());
+    assert_eq!(fill::reserve(u64::MAX - 1, 1).unwrap(), u64::MAX);
+}
+
+#[test]
+fn bits_u64_pairs_words_little_endian() {
+    for (s, _) in streams() {
+        let mut w = vec![0u32; 8];
+        bits::fill_u32(&s, 4, &mut w);
+        let mut d = vec![0u64; 4];
+        bits::fill_u64(&s, 4, &mut d);
+        for i in 0..4 {
+            assert_eq!(d[i], u64::from(w[2 * i]) | (u64::from(w[2 * i + 1]) << 32));
+        }
+    }
+}
