@@ -9,17 +9,24 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod bitgen;
 pub mod distr;
 pub mod error;
 pub mod fill;
 pub mod key;
 pub mod pcg64;
 pub mod philox;
+pub mod philox4x64;
+pub mod rng;
+pub mod seed_sequence;
 pub mod simd;
 pub mod stream;
 
 pub use error::{Error, Result};
 pub use key::{Key, Name};
 pub use pcg64::{Pcg64Engine, Pcg64Variant};
+pub use bitgen::{BitGen, Raw64};
 pub use philox::philox4x32_10;
-pub use stream::{Algorithm, AnyStream, BlockCursor, BlockFn};
+pub use philox4x64::{philox4x64_10, Philox4x64Engine};
+pub use seed_sequence::SeedSequence;
+pub use stream::{Algorithm, AnyStream, BlockCursor, BlockFn, BlockReader, StreamReader};

@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+use crate::bitgen::Raw64;
+
 /// The 128-bit LCG multiplier (pcg-cpp `PCG_DEFAULT_MULTIPLIER_128`).
 pub const PCG_MULTIPLIER_128: u128 = 0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645;
 /// The 64-bit "cheap multiplier" of the DXSM variant (pcg-cpp `cheap_multiplier`).
@@ -78,6 +80,13 @@ impl Pcg64Engine {
         }
     }
 
+    /// NumPy's `PCG64(seed)` / `PCG64DXSM(seed)` from `w = SeedSequence(seed).generate_state(4,
+    /// uint64)`: `initstate = w[0] << 64 | w[1]`, `initseq = w[2] << 64 | w[3]`.
+    pub fn from_seed_words(words: [u64; 4], variant: Pcg64Variant) -> Self {
+        let join = |hi: u64, lo: u64| (u128::from(hi) << 64) | u128::from(lo);
+        Self::seed(join(words[0], words[1]), join(words[2], words[3]), variant)
+    }
+
     pub fn state(&self) -> u128 {
         self.state
     }
@@ -130,6 +139,18 @@ impl Pcg64Engine {
     pub fn advance(&mut self, delta: u128) {
         self.state = lcg128_advance(self.state, delta, self.multiplier(), self.increment);
     }
+
+    /// NumPy's `jumped(jumps)` applied in place: `advance(jumps * PCG_JUMP)` (mod 2^128).
+    pub fn jump(&mut self, jumps: u128) {
+        self.advance(jumps.wrapping_mul(PCG_JUMP));
+    }
+}
+
+impl Raw64 for Pcg64Engine {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        Pcg64Engine::next_u64(self)
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +201,23 @@ mod tests {
             Pcg64Engine::seed(42, 54, Pcg64Variant::Dxsm).next_u64(),
             10070132190142401410
         );
+    }
+
+    #[test]
+    fn numpy_seed_words() {
+        // ../shared/reference README section 3: seed 0xdeadbeaf gives these words, state
+        // and increment for both variants.
+        let words = [
+            0x50312a63d516e24a,
+            0x4063bc8bca44dc77,
+            0xb780f022ab4ec9e2,
+            0x2056086e8249885a,
+        ];
+        for variant in [Pcg64Variant::XslRr, Pcg64Variant::Dxsm] {
+            let g = Pcg64Engine::from_seed_words(words, variant);
+            assert_eq!(g.state(), 0xdcbf51eca8a06d6da11c0e6f95be4591);
+            assert_eq!(g.increment(), 0x6f01e045569d93c440ac10dd049310b5);
+        }
     }
 
     #[test]

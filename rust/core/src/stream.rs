@@ -4,6 +4,8 @@
 
 #![forbid(unsafe_code)]
 
+use crate::bitgen::Raw64;
+use crate::distr::bits::join_u64;
 use crate::key::Key;
 use crate::pcg64::{Pcg64Engine, Pcg64Variant};
 use crate::simd;
@@ -64,6 +66,7 @@ impl PhiloxStream {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct PhiloxCursor {
     stream: PhiloxStream,
     next_block: u64,
@@ -109,6 +112,7 @@ impl Pcg64Stream {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct Pcg64Cursor {
     engine: Pcg64Engine,
 }
@@ -153,6 +157,7 @@ impl AnyStream {
     }
 }
 
+#[derive(Debug, Clone)]
 pub enum AnyCursor {
     Philox(PhiloxCursor),
     Pcg64(Pcg64Cursor),
@@ -179,6 +184,172 @@ impl BlockCursor for AnyCursor {
         match self {
             AnyCursor::Philox(c) => c.next_blocks(out),
             AnyCursor::Pcg64(c) => c.next_blocks(out),
+        }
+    }
+}
+
+/// Reads consecutive blocks of a stream from any block, continuing with block 0 after
+/// block 2^64 - 1 (docs/spec.md#stream-bit-generator). Only reached by a position set near
+/// the end: drawing 2^64 blocks takes centuries.
+#[derive(Debug, Clone)]
+pub struct BlockReader {
+    stream: AnyStream,
+    cursor: AnyCursor,
+    next_block: u64,
+}
+
+impl BlockReader {
+    /// A reader whose first block is `first_block`.
+    pub fn new(stream: AnyStream, first_block: u64) -> Self {
+        BlockReader {
+            cursor: stream.cursor(first_block),
+            stream,
+            next_block: first_block,
+        }
+    }
+
+    /// The block the next read starts with.
+    pub fn next_block(&self) -> u64 {
+        self.next_block
+    }
+
+    /// Reads the next `out.len()` blocks.
+    pub fn read(&mut self, out: &mut [[u32; 4]]) {
+        let count = out.len() as u64;
+        if self.next_block.checked_add(count).is_some() {
+            // Cursors are only defined while the block index does not wrap.
+            self.cursor.next_blocks(out);
+        } else {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = self.stream.block(self.next_block.wrapping_add(i as u64));
+            }
+            self.cursor = self.stream.cursor(self.next_block.wrapping_add(count));
+        }
+        self.next_block = self.next_block.wrapping_add(count);
+    }
+}
+
+/// Blocks a [`StreamReader`] computes at a time: enough for the batched Philox path.
+const READER_BLOCKS: usize = 16;
+
+/// A stream's word stream read as 64-bit values `u64(j) = u32(2j) | u32(2j + 1) << 32`,
+/// the raw output of `seedstream.StreamBitGenerator` (docs/spec.md#stream-bit-generator).
+#[derive(Debug, Clone)]
+pub struct StreamReader {
+    blocks: BlockReader,
+    /// Two values per block, for blocks `first_block ..`.
+    values: [u64; 2 * READER_BLOCKS],
+    first_block: u64,
+    /// Index into `values` of the next output; `values.len()` means used up.
+    next: usize,
+}
+
+impl StreamReader {
+    /// A reader whose first output is words 0 and 1 of block `block`, or words 2 and 3
+    /// when `high_half`.
+    pub fn new(stream: AnyStream, block: u64, high_half: bool) -> Self {
+        let mut r = StreamReader {
+            blocks: BlockReader::new(stream, block),
+            values: [0; 2 * READER_BLOCKS],
+            first_block: block,
+            next: 0,
+        };
+        r.refill();
+        r.next = usize::from(high_half);
+        r
+    }
+
+    fn refill(&mut self) {
+        let mut buf = [[0u32; 4]; READER_BLOCKS];
+        self.first_block = self.blocks.next_block();
+        self.blocks.read(&mut buf);
+        for (pair, b) in self.values.chunks_exact_mut(2).zip(buf.iter()) {
+            pair[0] = join_u64(b[0], b[1]);
+            pair[1] = join_u64(b[2], b[3]);
+        }
+        self.next = 0;
+    }
+
+    /// The next 64-bit value.
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        if self.next >= self.values.len() {
+            self.refill();
+        }
+        let v = self.values[self.next];
+        self.next += 1;
+        v
+    }
+
+    /// Where the next output starts: (block, word within the block: 0 or 2).
+    pub fn position(&self) -> (u64, u32) {
+        let block = self.first_block.wrapping_add((self.next / 2) as u64);
+        (block, 2 * (self.next % 2) as u32)
+    }
+}
+
+impl Raw64 for StreamReader {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        StreamReader::next_u64(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Name;
+
+    fn streams() -> Vec<AnyStream> {
+        let key = Key::from_seed(&Name::Int(42));
+        vec![
+            AnyStream::new(Algorithm::Philox, &key),
+            AnyStream::new(Algorithm::Pcg64, &key),
+        ]
+    }
+
+    #[test]
+    fn reader_values_are_block_words_in_order() {
+        for s in streams() {
+            for (block, high) in [(0u64, false), (5, true), (1000, false)] {
+                let mut r = StreamReader::new(s.clone(), block, high);
+                let mut want = Vec::new();
+                for b in block..block + 40 {
+                    let w = s.block(b);
+                    want.push(join_u64(w[0], w[1]));
+                    want.push(join_u64(w[2], w[3]));
+                }
+                let got: Vec<u64> = (0..70).map(|_| r.next_u64()).collect();
+                assert_eq!(&got[..], &want[usize::from(high)..70 + usize::from(high)]);
+                let consumed = 70 + u64::from(high);
+                assert_eq!(
+                    r.position(),
+                    (block + consumed / 2, 2 * (consumed % 2) as u32)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn reader_continues_with_block_zero_after_the_last_block() {
+        for s in streams() {
+            let mut r = StreamReader::new(s.clone(), u64::MAX - 2, true);
+            let mut want = Vec::new();
+            for b in [u64::MAX - 2, u64::MAX - 1, u64::MAX, 0, 1] {
+                let w = s.block(b);
+                want.push(join_u64(w[0], w[1]));
+                want.push(join_u64(w[2], w[3]));
+            }
+            for (i, w) in want.iter().enumerate().skip(1) {
+                assert_eq!(r.next_u64(), *w, "value {i}");
+            }
+            // And far past the boundary, through the reopened cursor.
+            let mut far = StreamReader::new(s.clone(), u64::MAX - 2, false);
+            for _ in 0..2 * 40 {
+                far.next_u64();
+            }
+            let w = s.block(37);
+            assert_eq!(far.next_u64(), join_u64(w[0], w[1]));
         }
     }
 }
