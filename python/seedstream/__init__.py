@@ -11,10 +11,17 @@ from seedstream._core import (
     set_num_threads,
     simd_level,
 )
+from seedstream._bitgen import PCG64, PCG64DXSM, Philox, StreamBitGenerator
 from seedstream._generator import Generator
+from seedstream._seed_sequence import SeedSequence
 
 __all__ = [
+    "PCG64",
+    "PCG64DXSM",
     "Generator",
+    "Philox",
+    "SeedSequence",
+    "StreamBitGenerator",
     "__version__",
     "get_num_threads",
     "philox4x32_10",

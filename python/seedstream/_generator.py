@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import MutableSequence
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 import numpy as np
 
 from seedstream import _validate as v
 from seedstream._core import Stream
+
+if TYPE_CHECKING:
+    from seedstream._bitgen import StreamBitGenerator
 
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 _BITS = (np.dtype(np.uint32), np.dtype(np.uint64))
@@ -85,6 +88,19 @@ class Generator:
             raise ValueError(f"n: advance of {n} blocks passes position 2**64 - 1")
         self._stream.advance(n)
         return self
+
+    def bit_generator(self) -> "StreamBitGenerator":
+        """A NumPy bit generator reading this stream from the current position.
+
+        ``numpy.random.Generator(g.bit_generator())`` draws NumPy distributions from the
+        stream: raw output ``j`` is ``u64(j)`` of the word stream at this position, so
+        ``bit_generator().random_raw(n)`` equals ``bits(n, dtype=uint64)``
+        (docs/spec.md#stream-bit-generator). It reads a copy of the stream and never moves
+        this generator; give it a child stream of its own, e.g. ``g.child("numpy")``.
+        """
+        from seedstream._bitgen import StreamBitGenerator
+
+        return StreamBitGenerator(self)
 
     @property
     def state(self) -> Dict[str, Any]:

@@ -111,6 +111,23 @@ impl SeedSequence {
         }
     }
 
+    /// NumPy `SeedSequence(entropy, spawn_key=spawn_key, pool_size=pool_size)` where each
+    /// element of `entropy` and `spawn_key` is a non-negative integer given by its
+    /// little-endian bytes (split into words by [`int_words`] and concatenated).
+    pub fn from_int_bytes(
+        entropy: &[&[u8]],
+        spawn_key: &[&[u8]],
+        pool_size: usize,
+    ) -> Result<Self> {
+        let words = |ints: &[&[u8]]| ints.iter().flat_map(|b| int_words(b)).collect::<Vec<u32>>();
+        Self::from_words(&words(entropy), &words(spawn_key), pool_size)
+    }
+
+    /// The entropy words (before the spawn key and any padding).
+    pub fn entropy(&self) -> &[u32] {
+        &self.entropy
+    }
+
     /// The entropy pool after mixing.
     pub fn pool(&self) -> &[u32] {
         &self.pool
@@ -308,6 +325,15 @@ mod tests {
         assert_eq!(a[1].spawn_key(), &[1]);
         assert_eq!(b[0].spawn_key(), &[2]);
         assert_eq!(b[0], SeedSequence::from_words(&[7], &[2], 4).unwrap());
+    }
+
+    #[test]
+    fn int_bytes_are_split_per_integer() {
+        // NumPy coerces each integer separately: [1, 2**40] gives words [1, 0, 0x100].
+        let a =
+            SeedSequence::from_int_bytes(&[&[1], &(1u64 << 40).to_le_bytes()], &[&[]], 4).unwrap();
+        let b = SeedSequence::from_words(&[1, 0, 0x100], &[0], 4).unwrap();
+        assert_eq!(a, b);
     }
 
     #[test]

@@ -236,6 +236,8 @@ const READER_BLOCKS: usize = 16;
 /// the raw output of `seedstream.StreamBitGenerator` (docs/spec.md#stream-bit-generator).
 #[derive(Debug, Clone)]
 pub struct StreamReader {
+    algorithm: Algorithm,
+    key: Key,
     blocks: BlockReader,
     /// Two values per block, for blocks `first_block ..`.
     values: [u64; 2 * READER_BLOCKS],
@@ -247,9 +249,11 @@ pub struct StreamReader {
 impl StreamReader {
     /// A reader whose first output is words 0 and 1 of block `block`, or words 2 and 3
     /// when `high_half`.
-    pub fn new(stream: AnyStream, block: u64, high_half: bool) -> Self {
+    pub fn new(algorithm: Algorithm, key: Key, block: u64, high_half: bool) -> Self {
         let mut r = StreamReader {
-            blocks: BlockReader::new(stream, block),
+            algorithm,
+            key,
+            blocks: BlockReader::new(AnyStream::new(algorithm, &key), block),
             values: [0; 2 * READER_BLOCKS],
             first_block: block,
             next: 0,
@@ -281,6 +285,14 @@ impl StreamReader {
         v
     }
 
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    pub fn key(&self) -> Key {
+        self.key
+    }
+
     /// Where the next output starts: (block, word within the block: 0 or 2).
     pub fn position(&self) -> (u64, u32) {
         let block = self.first_block.wrapping_add((self.next / 2) as u64);
@@ -300,19 +312,19 @@ mod tests {
     use super::*;
     use crate::key::Name;
 
-    fn streams() -> Vec<AnyStream> {
+    fn streams() -> Vec<(Algorithm, Key, AnyStream)> {
         let key = Key::from_seed(&Name::Int(42));
-        vec![
-            AnyStream::new(Algorithm::Philox, &key),
-            AnyStream::new(Algorithm::Pcg64, &key),
-        ]
+        [Algorithm::Philox, Algorithm::Pcg64]
+            .into_iter()
+            .map(|a| (a, key, AnyStream::new(a, &key)))
+            .collect()
     }
 
     #[test]
     fn reader_values_are_block_words_in_order() {
-        for s in streams() {
+        for (a, k, s) in streams() {
             for (block, high) in [(0u64, false), (5, true), (1000, false)] {
-                let mut r = StreamReader::new(s.clone(), block, high);
+                let mut r = StreamReader::new(a, k, block, high);
                 let mut want = Vec::new();
                 for b in block..block + 40 {
                     let w = s.block(b);
@@ -332,8 +344,8 @@ mod tests {
 
     #[test]
     fn reader_continues_with_block_zero_after_the_last_block() {
-        for s in streams() {
-            let mut r = StreamReader::new(s.clone(), u64::MAX - 2, true);
+        for (a, k, s) in streams() {
+            let mut r = StreamReader::new(a, k, u64::MAX - 2, true);
             let mut want = Vec::new();
             for b in [u64::MAX - 2, u64::MAX - 1, u64::MAX, 0, 1] {
                 let w = s.block(b);
@@ -344,7 +356,7 @@ mod tests {
                 assert_eq!(r.next_u64(), *w, "value {i}");
             }
             // And far past the boundary, through the reopened cursor.
-            let mut far = StreamReader::new(s.clone(), u64::MAX - 2, false);
+            let mut far = StreamReader::new(a, k, u64::MAX - 2, false);
             for _ in 0..2 * 40 {
                 far.next_u64();
             }

@@ -3,8 +3,10 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod bitgen;
 mod errors;
 mod pcg;
+mod seed_sequence;
 mod stream;
 
 use pyo3::prelude::*;
@@ -70,6 +72,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_set_simd_level, m)?)?;
     m.add_class::<stream::Stream>()?;
     m.add_class::<pcg::Pcg64Engine>()?;
+    m.add_class::<seed_sequence::SeedSequence>()?;
+    m.add_class::<bitgen::Pcg64BitGen>()?;
+    m.add_class::<bitgen::PhiloxBitGen>()?;
+    m.add_class::<bitgen::StreamBitGen>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Value mappings from the word stream. Each is a plain function over any [`BlockFn`]
-//! (`crate::stream::BlockFn`), so Philox and PCG64 share one implementation.
+//! Value mappings from the word stream. Each is a plain function over any
+//! [`BlockFn`](crate::stream::BlockFn), so Philox and PCG64 share one implementation.
 //! Spec: docs/spec.md#methods.
 
 pub mod bernoulli;

@@ -1,0 +1,443 @@
+"""Drop-in NumPy bit generators backed by the Rust core: PCG64, PCG64DXSM and Philox, which
+reproduce NumPy's own bit for bit, and StreamBitGenerator, which lets NumPy read a
+seedstream stream. Specification: docs/spec.md#numpy-bit-generators."""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import operator
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+import numpy as np
+from numpy.random.bit_generator import ISeedSequence, ISpawnableSeedSequence
+
+from seedstream import _core
+from seedstream import _validate as v
+from seedstream._seed_sequence import SeedSequence, as_seed_sequence
+
+if TYPE_CHECKING:
+    from seedstream._generator import Generator
+
+_UINT64 = np.dtype(np.uint64)
+
+# Handed to numpy's BitGenerator.__init__ where there is no seed sequence, so that it does
+# not read OS entropy for a seed nobody uses.
+_UNUSED_SEED = SeedSequence(0)
+
+_Interface = collections.namedtuple(
+    "_Interface", ["state_address", "state", "next_uint64", "next_uint32", "next_double", "bit_generator"]
+)
+
+
+class _BitgenT(ctypes.Structure):
+    """numpy/random/bitgen.h ``bitgen_t``."""
+
+    _fields_ = [
+        ("state", ctypes.c_void_p),
+        ("next_uint64", ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p)),
+        ("next_uint32", ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p)),
+        ("next_double", ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_void_p)),
+        ("next_raw", ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p)),
+    ]
+
+
+def _int(value: Any, arg: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{arg}: expected an int, got {type(value).__name__}")
+    return operator.index(value)
+
+
+def _int_words(value: Any, bits: int, arg: str) -> List[int]:
+    """``value`` as ``bits // 64`` little-endian uint64 words: an int in [0, 2**bits), or a
+    sequence of that many ints in [0, 2**64) (NumPy's ``int_to_array``)."""
+    n = bits // 64
+    if isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) > 0:
+        if len(value) != n:
+            raise ValueError(f"{arg}: expected {n} words in array form, got {len(value)}")
+        words = [_int(w, arg) for w in value]
+        if any(not 0 <= w < 2**64 for w in words):
+            raise ValueError(f"{arg}: array words must be in [0, 2**64), got {words}")
+        return words
+    x = _int(value, arg)
+    if not 0 <= x < 2**bits:
+        raise ValueError(f"{arg}: expected an int in [0, 2**{bits}), got {x}")
+    return [(x >> (64 * i)) & (2**64 - 1) for i in range(n)]
+
+
+def _seed_words(seed_seq: ISeedSequence, n: int) -> List[int]:
+    """``n`` uint64 words from ``seed_seq.generate_state(n, uint64)``, checked."""
+    words = np.asarray(seed_seq.generate_state(n, np.uint64))
+    if words.shape != (n,) or words.dtype != _UINT64:
+        raise ValueError(f"seed: generate_state({n}, uint64) returned {words.dtype} of shape {words.shape}")
+    return [int(w) for w in words]
+
+
+# -- state dict checks (each error names `state` and the entry) --------------------------
+def _state_for(value: Any, name: str) -> Dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"state: expected a dict, got {type(value).__name__}")
+    got = value.get("bit_generator", "")
+    if got != name:
+        raise ValueError(f"state: expected a state for {name}, got bit_generator={got!r}")
+    return value
+
+
+def _entry(d: Dict[str, Any], key: str, where: str) -> Any:
+    if key not in d:
+        raise ValueError(f"state: missing {where}")
+    return d[key]
+
+
+def _inner(d: Dict[str, Any]) -> Dict[str, Any]:
+    inner = _entry(d, "state", "state['state']")
+    if not isinstance(inner, dict):
+        raise TypeError(f"state: state['state'] must be a dict, got {type(inner).__name__}")
+    return inner
+
+
+def _uint(x: Any, bits: int, where: str) -> int:
+    if isinstance(x, (bool, np.bool_)) or not hasattr(type(x), "__index__"):
+        raise TypeError(f"state: {where} must be an int, got {type(x).__name__}")
+    value = operator.index(x)
+    if not 0 <= value < 2**bits:
+        raise ValueError(f"state: {where} must be in [0, 2**{bits}), got {value}")
+    return value
+
+
+def _flag(x: Any, where: str) -> bool:
+    if not hasattr(type(x), "__index__") or operator.index(x) not in (0, 1):
+        raise ValueError(f"state: {where} must be 0 or 1, got {x!r}")
+    return bool(operator.index(x))
+
+
+def _uint_words(x: Any, n: int, where: str) -> List[int]:
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+        raise TypeError(f"state: {where} must be a sequence of {n} ints, got {type(x).__name__}")
+    if len(x) != n:
+        raise ValueError(f"state: {where} must have {n} words, got {len(x)}")
+    return [_uint(w, 64, f"{where}[{i}]") for i, w in enumerate(x)]
+
+
+def _buffer_32(d: Dict[str, Any]) -> "tuple[bool, int]":
+    has = _flag(_entry(d, "has_uint32", "state['has_uint32']"), "state['has_uint32']")
+    uinteger = _uint(_entry(d, "uinteger", "state['uinteger']"), 32, "state['uinteger']")
+    return has, uinteger
+
+
+class _CoreBitGenerator(np.random.BitGenerator):
+    """What seedstream's bit generators share: a Rust engine, its capsule and NumPy's lock.
+
+    ``numpy.random.Generator`` needs ``capsule`` (a PyCapsule "BitGenerator" holding a
+    ``bitgen_t``) and ``lock``. Subclassing ``numpy.random.BitGenerator`` also makes
+    ``isinstance`` checks, ``default_rng(bg)`` and pickling of ``Generator(bg)`` work. The
+    base class's own C-level ``bitgen_t`` stays empty, so every base member that would read
+    it (``random_raw``, ``ctypes``, ``cffi``, ``_benchmark``) or the seed it stores is
+    overridden here.
+    """
+
+    _engine: Any
+    _seed_sequence: Optional[ISeedSequence]
+
+    def _start(self, seed_seq: Optional[ISeedSequence]) -> None:
+        # NumPy's __init__ creates `self.lock` (a threading lock of NumPy's choosing); the
+        # engine takes that same lock for every use, as NumPy's Generator does.
+        np.random.BitGenerator.__init__(self, _UNUSED_SEED if seed_seq is None else seed_seq)
+        self._seed_sequence = seed_seq
+
+    @property
+    def capsule(self) -> Any:  # type: ignore[override]
+        """A PyCapsule named "BitGenerator" holding the ``bitgen_t`` NumPy calls."""
+        return self._engine.capsule
+
+    @property
+    def seed_seq(self) -> Optional[ISeedSequence]:  # type: ignore[override]
+        """The seed sequence this bit generator was seeded from (None when made from a key
+        or a stream)."""
+        return self._seed_sequence
+
+    @property
+    def _seed_seq(self) -> Optional[ISeedSequence]:  # type: ignore[override]
+        return self._seed_sequence
+
+    def random_raw(self, size: Any = None, output: bool = True) -> Any:
+        """Raw 64-bit outputs (``next_raw``) as a uint64 array of shape ``size``, or one int.
+
+        With ``output=False`` the outputs are drawn and dropped and None is returned; as in
+        NumPy, a tuple ``size`` then draws ``sum(size)`` outputs (not the product).
+        """
+        if not output:
+            count = 1 if size is None else sum(v.shape(size) or ())
+            self._engine.skip_raw(count)
+            return None
+        if size is None:
+            return self._engine.next_raw()
+        out = v.allocate(v.shape(size), _UINT64)
+        self._engine.fill_raw(out)
+        return out
+
+    def spawn(self, n_children: int) -> List[Any]:
+        """``n_children`` new bit generators seeded from ``seed_seq.spawn(n_children)``."""
+        if not isinstance(self._seed_sequence, ISpawnableSeedSequence):
+            raise TypeError("spawn: this bit generator has no spawnable seed_seq (it was made from a key)")
+        return [type(self)(s) for s in self._seed_sequence.spawn(n_children)]
+
+    @property
+    def ctypes(self) -> Any:  # type: ignore[override]
+        """ctypes view of the ``bitgen_t`` (as NumPy's ``BitGenerator.ctypes``): the caller
+        must hold ``lock`` while calling the functions and keep this object alive."""
+        get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+        get_pointer.restype = ctypes.c_void_p
+        get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        capsule = self.capsule
+        address = get_pointer(capsule, b"BitGenerator")
+        bitgen = _BitgenT.from_address(address)
+        # The function objects keep `bitgen` as their base; `bitgen` keeps the capsule, and
+        # the capsule keeps the engine, so the pointers stay valid while they are held.
+        bitgen._capsule = capsule
+        return _Interface(
+            bitgen.state, ctypes.c_void_p(bitgen.state), bitgen.next_uint64, bitgen.next_uint32,
+            bitgen.next_double, ctypes.c_void_p(address),
+        )
+
+    @property
+    def cffi(self) -> Any:  # type: ignore[override]
+        """Not provided: use ``ctypes`` or ``capsule``."""
+        raise NotImplementedError("cffi: not provided by seedstream bit generators; use .ctypes or .capsule")
+
+    def _benchmark(self, cnt: int, method: str = "uint64") -> None:
+        raise NotImplementedError("_benchmark: not provided; see benches/bench_bitgen.py")
+
+    def __reduce__(self) -> Any:
+        return (_restore, (type(self), self.state, self._seed_sequence))
+
+    @classmethod
+    def _blank(cls, seed_seq: Optional[ISeedSequence]) -> Any:
+        """An instance whose state is about to be set (no OS entropy is read)."""
+        bg = cls(_UNUSED_SEED if seed_seq is None else seed_seq)
+        bg._seed_sequence = seed_seq
+        return bg
+
+
+def _restore(cls: Any, state: Dict[str, Any], seed_seq: Optional[ISeedSequence]) -> Any:
+    """Unpickles a bit generator: same class, seed sequence and state."""
+    bg = cls._blank(seed_seq)
+    bg.state = state
+    return bg
+
+
+class _Pcg64Base(_CoreBitGenerator):
+    _VARIANT = "xsl-rr"
+
+    def __init__(self, seed: Any = None) -> None:
+        seed_seq = as_seed_sequence(seed)
+        self._start(seed_seq)
+        self._engine = _core.Pcg64BitGen(self.lock, _seed_words(seed_seq, 4), self._VARIANT)
+
+    @property
+    def state(self) -> Dict[str, Any]:  # type: ignore[override]
+        """NumPy's state dict: ``{"bit_generator", "state": {"state", "inc"}, "has_uint32",
+        "uinteger"}``; a NumPy PCG64 state dict can be set here and vice versa."""
+        st, inc, has, uinteger = self._engine.get_state()
+        return {
+            "bit_generator": type(self).__name__,
+            "state": {"state": st, "inc": inc},
+            "has_uint32": int(has),
+            "uinteger": uinteger,
+        }
+
+    @state.setter
+    def state(self, value: Dict[str, Any]) -> None:
+        d = _state_for(value, type(self).__name__)
+        inner = _inner(d)
+        st = _uint(_entry(inner, "state", "state['state']['state']"), 128, "state['state']['state']")
+        inc = _uint(_entry(inner, "inc", "state['state']['inc']"), 128, "state['state']['inc']")
+        has, uinteger = _buffer_32(d)
+        self._engine.set_state(st, inc, has, uinteger)
+
+    def advance(self, delta: int) -> Any:
+        """Advances as if ``delta`` outputs had been drawn; ``delta`` is taken mod 2**128, so
+        a negative ``delta`` steps back. Empties the 32-bit buffer. Returns self."""
+        self._engine.advance(_int(delta, "delta") % 2**128)
+        return self
+
+    def jumped(self, jumps: int = 1) -> Any:
+        """A new bit generator ``jumps * 0x9e3779b97f4a7c15f39cc0605cedc835`` outputs ahead
+        (mod 2**128), as NumPy's ``jumped``."""
+        j = _int(jumps, "jumps") % 2**128
+        bg = type(self)()
+        bg.state = self.state
+        bg._engine.jump(j)
+        return bg
+
+
+class PCG64(_Pcg64Base):
+    """Drop-in replacement for ``numpy.random.PCG64``, computed in Rust.
+
+    ``seed`` is None, an int >= 0, a sequence of ints or a SeedSequence, exactly as for
+    NumPy; ``PCG64(s)`` gives the same raw outputs, states and ``Generator`` draws as
+    ``numpy.random.PCG64(s)`` for every ``s``.
+    """
+
+    _VARIANT = "xsl-rr"
+
+
+class PCG64DXSM(_Pcg64Base):
+    """Drop-in replacement for ``numpy.random.PCG64DXSM``, computed in Rust (same seeding and
+    outputs as NumPy's)."""
+
+    _VARIANT = "dxsm"
+
+
+class Philox(_CoreBitGenerator):
+    """Drop-in replacement for ``numpy.random.Philox`` (Philox4x64-10), computed in Rust.
+
+    ``Philox(seed)`` keys the generator with ``SeedSequence(seed).generate_state(2,
+    uint64)``; ``Philox(key=k, counter=c)`` sets the 128-bit key and 256-bit counter
+    directly (ints, or arrays of 2 and 4 uint64 words). Outputs equal NumPy's.
+    """
+
+    def __init__(self, seed: Any = None, counter: Any = None, key: Any = None) -> None:
+        if seed is not None and key is not None:
+            raise ValueError("key: seed and key cannot both be given")
+        seed_seq: Optional[ISeedSequence]
+        if key is not None:
+            seed_seq = None
+            key_words = _int_words(key, 128, "key")
+        else:
+            seed_seq = as_seed_sequence(seed)
+            key_words = _seed_words(seed_seq, 2)
+        counter_words = _int_words(0 if counter is None else counter, 256, "counter")
+        self._start(seed_seq)
+        self._engine = _core.PhiloxBitGen(self.lock, key_words, counter_words)
+
+    @property
+    def state(self) -> Dict[str, Any]:  # type: ignore[override]
+        """NumPy's state dict: ``{"bit_generator", "state": {"counter", "key"}, "buffer",
+        "buffer_pos", "has_uint32", "uinteger"}`` with uint64 arrays, as NumPy's Philox."""
+        counter, key, buffer, buffer_pos, has, uinteger = self._engine.get_state()
+        return {
+            "bit_generator": type(self).__name__,
+            "state": {"counter": np.array(counter, np.uint64), "key": np.array(key, np.uint64)},
+            "buffer": np.array(buffer, np.uint64),
+            "buffer_pos": buffer_pos,
+            "has_uint32": int(has),
+            "uinteger": uinteger,
+        }
+
+    @state.setter
+    def state(self, value: Dict[str, Any]) -> None:
+        d = _state_for(value, type(self).__name__)
+        inner = _inner(d)
+        counter = _uint_words(_entry(inner, "counter", "state['state']['counter']"), 4, "state['state']['counter']")
+        key = _uint_words(_entry(inner, "key", "state['state']['key']"), 2, "state['state']['key']")
+        buffer = _uint_words(_entry(d, "buffer", "state['buffer']"), 4, "state['buffer']")
+        pos = _entry(d, "buffer_pos", "state['buffer_pos']")
+        if isinstance(pos, (bool, np.bool_)) or not hasattr(type(pos), "__index__") or not 0 <= operator.index(pos) <= 4:
+            raise ValueError(f"state: state['buffer_pos'] must be an int in [0, 4], got {pos!r}")
+        has, uinteger = _buffer_32(d)
+        self._engine.set_state(counter, key, buffer, operator.index(pos), has, uinteger)
+
+    def advance(self, delta: int) -> "Philox":
+        """Adds ``delta`` (mod 2**256, so negative steps back) to the counter, skipping
+        ``delta`` blocks of 4 outputs from the counter, and empties the buffers, as NumPy's
+        ``advance``. Returns self."""
+        d = _int(delta, "delta") % 2**256
+        self._engine.advance(d.to_bytes(32, "little"))
+        return self
+
+    def jumped(self, jumps: int = 1) -> "Philox":
+        """A new bit generator with the counter advanced by ``jumps * 2**128`` (mod 2**256)."""
+        j = _int(jumps, "jumps") % 2**128
+        bg = type(self)()
+        bg.state = self.state
+        bg._engine.jump(j)
+        return bg
+
+    @classmethod
+    def _blank(cls, seed_seq: Optional[ISeedSequence]) -> "Philox":
+        bg = cls(key=0) if seed_seq is None else cls(seed_seq)
+        bg._seed_sequence = seed_seq
+        return bg
+
+
+class StreamBitGenerator(_CoreBitGenerator):
+    """A seedstream stream as a NumPy bit generator: ``numpy.random.Generator`` reads it.
+
+    Made by :meth:`seedstream.Generator.bit_generator`. Raw output ``j`` is ``u64(j)`` of the
+    stream's word stream at the generator's position when it was made, so ``random_raw(n)``
+    equals ``g.bits(n, dtype=uint64)`` (docs/spec.md#stream-bit-generator). It reads a copy
+    of the stream: it never moves the ``seedstream.Generator`` it came from.
+    """
+
+    def __init__(self, generator: "Generator") -> None:
+        from seedstream._generator import Generator
+
+        if not isinstance(generator, Generator):
+            raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
+        st = generator.state
+        self._start(None)
+        self._engine = _core.StreamBitGen(
+            self.lock, st["algorithm"], st["key"].to_bytes(32, "little"), st["position"], 0
+        )
+        self._n_children_spawned = 0
+
+    @property
+    def state(self) -> Dict[str, Any]:  # type: ignore[override]
+        """``{"bit_generator": "StreamBitGenerator", "state": {"algorithm", "key",
+        "position", "word"}, "has_uint32", "uinteger"}``: the next output starts at word
+        ``word`` (0 or 2) of block ``position`` of the stream with this key."""
+        algorithm, key, position, word, has, uinteger = self._engine.get_state()
+        return {
+            "bit_generator": type(self).__name__,
+            "state": {
+                "algorithm": algorithm,
+                "key": int.from_bytes(key, "little"),
+                "position": position,
+                "word": word,
+            },
+            "has_uint32": int(has),
+            "uinteger": uinteger,
+        }
+
+    @state.setter
+    def state(self, value: Dict[str, Any]) -> None:
+        d = _state_for(value, type(self).__name__)
+        inner = _inner(d)
+        algorithm = _entry(inner, "algorithm", "state['state']['algorithm']")
+        if algorithm not in ("philox", "pcg64"):
+            raise ValueError(f"state: state['state']['algorithm'] must be 'philox' or 'pcg64', got {algorithm!r}")
+        key = _uint(_entry(inner, "key", "state['state']['key']"), 256, "state['state']['key']")
+        position = _uint(_entry(inner, "position", "state['state']['position']"), 64, "state['state']['position']")
+        word = _entry(inner, "word", "state['state']['word']")
+        if not hasattr(type(word), "__index__") or operator.index(word) not in (0, 2):
+            raise ValueError(f"state: state['state']['word'] must be 0 or 2, got {word!r}")
+        has, uinteger = _buffer_32(d)
+        self._engine.set_state(algorithm, key.to_bytes(32, "little"), position, operator.index(word), has, uinteger)
+
+    def spawn(self, n_children: int) -> List["StreamBitGenerator"]:
+        """Bit generators for children ``k, k + 1, ...`` of this stream's key (``k`` counts
+        the children spawned before), as ``Generator.child(k).bit_generator()``."""
+        from seedstream._generator import Generator
+
+        n = v.count(n_children, "n_children")
+        st = self.state["state"]
+        parent = Generator.from_state({"version": 1, "algorithm": st["algorithm"], "key": st["key"], "position": 0})
+        first = self._n_children_spawned
+        self._n_children_spawned = first + n
+        return [StreamBitGenerator(parent.child(i)) for i in range(first, first + n)]
+
+    def __reduce__(self) -> Any:
+        return (_restore_stream, (type(self), self.state, self._n_children_spawned))
+
+
+def _restore_stream(cls: Any, state: Dict[str, Any], n_children_spawned: int) -> StreamBitGenerator:
+    """Unpickles a :class:`StreamBitGenerator`."""
+    from seedstream._generator import Generator
+
+    st = state["state"]
+    g = Generator.from_state({"version": 1, "algorithm": st["algorithm"], "key": st["key"], "position": 0})
+    bg = cls(g)
+    bg.state = state
+    bg._n_children_spawned = n_children_spawned
+    return bg
