@@ -8,6 +8,7 @@ from seedstream._core import (
     __version__,
     get_num_threads,
     philox4x32_10,
+    philox4x64_10,
     set_num_threads,
     simd_level,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "__version__",
     "get_num_threads",
     "philox4x32_10",
+    "philox4x64_10",
     "set_num_threads",
     "simd_level",
 ]

@@ -37,11 +37,33 @@ use crate::key::{Key, Name};
 use crate::pcg64::{Pcg64Engine, Pcg64Variant};
 use crate::philox4x64::Philox4x64Engine;
 use crate::seed_sequence::SeedSequence;
-use crate::stream::{Algorithm, AnyStream, BlockReader};
+use crate::stream::{Algorithm, AnyStream, BlockReader, READER_BLOCKS};
 
-/// Blocks produced per `generate` call of [`StreamBlocks`] (32 words; `[u32; 32]` is the
-/// largest array with a `Default` impl, which `BlockRngCore::Results` needs).
-const STREAM_RNG_BLOCKS: usize = 8;
+/// Blocks produced per `generate` call of [`StreamBlocks`], as for the stream reader.
+const STREAM_RNG_BLOCKS: usize = READER_BLOCKS;
+
+/// The words of [`STREAM_RNG_BLOCKS`] blocks (a newtype because `BlockRngCore::Results`
+/// needs `Default`, which arrays this long lack).
+#[derive(Debug, Clone)]
+pub struct StreamWords([[u32; 4]; STREAM_RNG_BLOCKS]);
+
+impl Default for StreamWords {
+    fn default() -> Self {
+        StreamWords([[0; 4]; STREAM_RNG_BLOCKS])
+    }
+}
+
+impl AsRef<[u32]> for StreamWords {
+    fn as_ref(&self) -> &[u32] {
+        self.0.as_flattened()
+    }
+}
+
+impl AsMut<[u32]> for StreamWords {
+    fn as_mut(&mut self) -> &mut [u32] {
+        self.0.as_flattened_mut()
+    }
+}
 
 /// The [`BlockRngCore`] of [`StreamRng`]: consecutive blocks of one stream.
 #[derive(Debug, Clone)]
@@ -51,12 +73,10 @@ pub struct StreamBlocks {
 
 impl BlockRngCore for StreamBlocks {
     type Item = u32;
-    type Results = [u32; 4 * STREAM_RNG_BLOCKS];
+    type Results = StreamWords;
 
     fn generate(&mut self, results: &mut Self::Results) {
-        let mut blocks = [[0u32; 4]; STREAM_RNG_BLOCKS];
-        self.reader.read(&mut blocks);
-        results.copy_from_slice(blocks.as_flattened());
+        self.reader.read(&mut results.0);
     }
 }
 
@@ -259,7 +279,7 @@ mod tests {
         let key = Key::from_seed(&Name::Str("rng")).child(&Name::Int(3));
         for algorithm in [Algorithm::Philox, Algorithm::Pcg64] {
             let stream = AnyStream::new(algorithm, &key);
-            let mut words = vec![0u32; 200];
+            let mut words = vec![0u32; 1200];
             bits::fill_u32(&stream, 7, &mut words);
             let mut rng = StreamRng::new(algorithm, key, 7);
             assert_eq!(rng.next_u32(), words[0]);
@@ -271,10 +291,14 @@ mod tests {
                 assert_eq!(chunk, words[3 + i].to_le_bytes());
             }
             assert_eq!(rng.word_position(), 4 * 7 + 6);
-            for w in &words[6..150] {
+            // Past the first generated batch of 256 words.
+            for w in &words[6..1101] {
                 assert_eq!(rng.next_u32(), *w);
             }
-            assert_eq!(rng.word_position(), 4 * 7 + 150);
+            assert_eq!(rng.word_position(), 4 * 7 + 1101);
+            let mut rest = [0u8; 4 * 99];
+            rng.fill_bytes(&mut rest);
+            assert_eq!(&rest[4 * 98..], words[1199].to_le_bytes());
         }
     }
 

@@ -229,8 +229,9 @@ impl BlockReader {
     }
 }
 
-/// Blocks a [`StreamReader`] computes at a time: enough for the batched Philox path.
-const READER_BLOCKS: usize = 16;
+/// Blocks a [`StreamReader`] computes at a time: a multiple of every batched Philox width
+/// (16 and 32 lanes), so no refill falls back to the one-block-at-a-time tail.
+pub const READER_BLOCKS: usize = 64;
 
 /// A stream's word stream read as 64-bit values `u64(j) = u32(2j) | u32(2j + 1) << 32`,
 /// the raw output of `seedstream.StreamBitGenerator` (docs/spec.md#stream-bit-generator).
@@ -277,12 +278,19 @@ impl StreamReader {
     /// The next 64-bit value.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        if self.next >= self.values.len() {
-            self.refill();
+        // `get` rather than indexing: this runs behind NumPy's C calls, where a panic
+        // would abort, so no bounds check may remain.
+        match self.values.get(self.next) {
+            Some(&v) => {
+                self.next += 1;
+                v
+            }
+            None => {
+                self.refill();
+                self.next = 1;
+                self.values[0]
+            }
         }
-        let v = self.values[self.next];
-        self.next += 1;
-        v
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -326,14 +334,16 @@ mod tests {
             for (block, high) in [(0u64, false), (5, true), (1000, false)] {
                 let mut r = StreamReader::new(a, k, block, high);
                 let mut want = Vec::new();
-                for b in block..block + 40 {
+                for b in block..block + 3 * READER_BLOCKS as u64 {
                     let w = s.block(b);
                     want.push(join_u64(w[0], w[1]));
                     want.push(join_u64(w[2], w[3]));
                 }
-                let got: Vec<u64> = (0..70).map(|_| r.next_u64()).collect();
-                assert_eq!(&got[..], &want[usize::from(high)..70 + usize::from(high)]);
-                let consumed = 70 + u64::from(high);
+                // Across two refills, ending mid-block.
+                let n = 5 * READER_BLOCKS - 3;
+                let got: Vec<u64> = (0..n).map(|_| r.next_u64()).collect();
+                assert_eq!(&got[..], &want[usize::from(high)..n + usize::from(high)]);
+                let consumed = n as u64 + u64::from(high);
                 assert_eq!(
                     r.position(),
                     (block + consumed / 2, 2 * (consumed % 2) as u32)
@@ -357,10 +367,10 @@ mod tests {
             }
             // And far past the boundary, through the reopened cursor.
             let mut far = StreamReader::new(a, k, u64::MAX - 2, false);
-            for _ in 0..2 * 40 {
+            for _ in 0..2 * (READER_BLOCKS + 40) {
                 far.next_u64();
             }
-            let w = s.block(37);
+            let w = s.block(READER_BLOCKS as u64 + 37);
             assert_eq!(far.next_u64(), join_u64(w[0], w[1]));
         }
     }

@@ -20,6 +20,12 @@ fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     seedstream_core::philox4x32_10(counter, key)
 }
 
+/// Philox4x64-10 block function: 4 counter words and 2 key words (uint64) to 4 output words.
+#[pyfunction]
+fn philox4x64_10(counter: [u64; 4], key: [u64; 2]) -> [u64; 4] {
+    seedstream_core::philox4x64_10(counter, key)
+}
+
 /// Sets the number of threads used for large fills (1 to 1024). Output does not depend on it.
 #[pyfunction]
 fn set_num_threads(n: usize) -> PyResult<()> {
@@ -64,6 +70,7 @@ fn _set_simd_level(name: &str) -> PyResult<bool> {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(philox4x32_10, m)?)?;
+    m.add_function(wrap_pyfunction!(philox4x64_10, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_set_chunk_blocks, m)?)?;
