@@ -1,4 +1,5 @@
-"""Known-answer tests: Philox4x32-10 against Random123, PCG64/PCG64DXSM against NumPy and pcg-c."""
+"""Known-answer tests: Philox4x32-10 and Philox4x64-10 against Random123, PCG64/PCG64DXSM against
+NumPy and pcg-c."""
 
 import numpy as np
 import pytest
@@ -37,6 +38,47 @@ def test_philox_reference_files(reference_dir, name):
     assert cases, f"no philox4x32 10 lines in {name}"
     for counter, key, expected in cases:
         assert list(ss.philox4x32_10(counter, key)) == expected, (counter, key)
+
+
+# Random123 tests/kat_vectors, the "philox4x64 10" lines: counter, key, expected.
+PHILOX4X64_KAT = [
+    ([0] * 4, [0] * 2, [0x16554D9ECA36314C, 0xDB20FE9D672D0FDC, 0xD7E772CEE186176B, 0x7E68B68AEC7BA23B]),
+    ([2**64 - 1] * 4, [2**64 - 1] * 2,
+     [0x87B092C3013FE90B, 0x438C3C67BE8D0224, 0x9CC7D7C69CD777B6, 0xA09CAEBF594F0BA0]),
+    (
+        [0x243F6A8885A308D3, 0x13198A2E03707344, 0xA4093822299F31D0, 0x082EFA98EC4E6C89],
+        [0x452821E638D01377, 0xBE5466CF34E90C6C],
+        [0xA528F45403E61D95, 0x38C72DBD566E9788, 0xA5A1610E72FD18B5, 0x57BD43B5E52B7FE6],
+    ),
+]
+
+
+@pytest.mark.parametrize("counter,key,expected", PHILOX4X64_KAT)
+def test_philox4x64_embedded_kat(counter, key, expected):
+    assert list(ss.philox4x64_10(counter, key)) == expected
+
+
+def _philox4x64_lines(path):
+    for line in path.read_text().splitlines():
+        f = line.split()
+        if len(f) == 12 and f[0] == "philox4x64" and f[1] == "10":
+            words = [int(x, 16) for x in f[2:]]
+            yield words[0:4], words[4:6], words[6:10]
+
+
+@pytest.mark.parametrize("name,count", [("random123_kat_vectors.txt", 3), ("random123_old_kat_vectors.txt", 44)])
+def test_philox4x64_reference_files(reference_dir, name, count):
+    cases = list(_philox4x64_lines(reference_dir / name))
+    assert len(cases) == count, f"expected {count} philox4x64 10 lines in {name}"
+    for counter, key, expected in cases:
+        assert list(ss.philox4x64_10(counter, key)) == expected, (counter, key)
+
+
+def test_philox4x64_argument_errors():
+    with pytest.raises((TypeError, ValueError)):
+        ss.philox4x64_10([0, 0, 0], [0, 0])
+    with pytest.raises((TypeError, OverflowError, ValueError)):
+        ss.philox4x64_10([2**64, 0, 0, 0], [0, 0])
 
 
 def test_philox_argument_errors():

@@ -17,9 +17,9 @@ from seedstream._generator import Generator
 from seedstream._seed_sequence import SeedSequence
 
 __all__ = [
+    "Generator",
     "PCG64",
     "PCG64DXSM",
-    "Generator",
     "Philox",
     "SeedSequence",
     "StreamBitGenerator",
