@@ -40,3 +40,12 @@ def test_benchmark_runs_at_tiny_size(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "| random |" in r.stdout or "random" in r.stdout
     assert json.loads(out.read_text())
+
+
+def test_bitgen_benchmark_runs_at_tiny_size():
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benches" / "bench_bitgen.py"), "--size", "1e3", "--repeats", "1"],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "| PCG64 | Generator.random(n) |" in r.stdout and "random_raw(n)" in r.stdout

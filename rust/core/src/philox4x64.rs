@@ -133,11 +133,23 @@ impl Philox4x64Engine {
     /// The next 64-bit output.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
+        // The buffered read stays small enough to inline into NumPy's entry points; the
+        // block computation, once per four outputs, is a separate call.
         if let Some(&word) = self.buffer.get(self.buffer_pos) {
             self.buffer_pos += 1;
             return word;
         }
-        self.counter = add_256(self.counter, [1, 0, 0, 0]);
+        self.next_block()
+    }
+
+    /// Increments the counter, computes its block and returns the block's first word.
+    #[inline(never)]
+    fn next_block(&mut self) -> u64 {
+        let (low, carry) = self.counter[0].overflowing_add(1);
+        self.counter[0] = low;
+        if carry {
+            self.counter = add_256(self.counter, [0, 1, 0, 0]);
+        }
         self.buffer = philox4x64_10(self.counter, self.key);
         self.buffer_pos = 1;
         self.buffer[0]
