@@ -155,3 +155,37 @@ def test_threads_share_one_stream_bit_generator():
     doubles = ((g.bits(total, dtype=np.uint64) >> np.uint64(11)) * 2.0**-53).reshape(-1, chunk)
     index = {row.tobytes(): i for i, row in enumerate(doubles)}
     assert sorted(index[o.tobytes()] for res in out for o in res) == list(range(len(doubles)))
+
+
+def test_advance_skips_values_forward_only():
+    g = ss.Generator(6)
+    a, b = g.bit_generator(), g.bit_generator()
+    np.random.Generator(a).integers(0, 3, dtype=np.uint32)  # a buffered half, which advance empties
+    a.advance(0)
+    assert a.state["has_uint32"] == 0
+    b.random_raw(1)
+    assert a.advance(301) is a
+    b.random_raw(301)
+    assert a.state == b.state
+    assert np.array_equal(a.random_raw(5), b.random_raw(5))
+
+
+@pytest.mark.parametrize("delta,exc", [(-1, ValueError), (2**65, ValueError), (2**200, ValueError),
+                                       (1.5, TypeError), (None, TypeError)])
+def test_bad_advance(delta, exc):
+    bg = ss.Generator(6).bit_generator()
+    before = bg.state
+    with pytest.raises(exc, match="delta"):
+        bg.advance(delta)
+    assert bg.state == before
+
+
+def test_advance_past_the_last_block_is_refused():
+    bg = ss.Generator(6).bit_generator()
+    st = bg.state
+    st["state"]["position"] = 2**64 - 2
+    bg.state = st
+    bg.advance(3)
+    assert (bg.state["state"]["position"], bg.state["state"]["word"]) == (2**64 - 1, 2)
+    with pytest.raises(ValueError, match="delta"):
+        bg.advance(1)

@@ -415,6 +415,18 @@ class StreamBitGenerator(_CoreBitGenerator):
         has, uinteger = _buffer_32(d)
         self._engine.set_state(algorithm, key.to_bytes(32, "little"), position, operator.index(word), has, uinteger)
 
+    def advance(self, delta: int) -> "StreamBitGenerator":
+        """Skips ``delta`` raw outputs and empties the 32-bit buffer; returns self. A stream
+        position only moves forward (as ``Generator.advance``) and never past block
+        2**64 - 1, so a negative or too large ``delta`` raises ValueError."""
+        d = _int(delta, "delta")
+        if d < 0:
+            raise ValueError(f"delta: a stream bit generator only moves forward, got {d}")
+        if d >= 2**65:
+            raise ValueError(f"delta: skipping {d} values passes block 2**64 - 1")
+        self._engine.advance(d)
+        return self
+
     def spawn(self, n_children: int) -> List["StreamBitGenerator"]:
         """Bit generators for children ``k, k + 1, ...`` of this stream's key (``k`` counts
         the children spawned before), as ``Generator.child(k).bit_generator()``."""

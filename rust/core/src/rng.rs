@@ -42,7 +42,7 @@ use crate::stream::{Algorithm, AnyStream, BlockReader, READER_BLOCKS};
 /// Blocks produced per `generate` call of [`StreamBlocks`], as for the stream reader.
 const STREAM_RNG_BLOCKS: usize = READER_BLOCKS;
 
-/// The words of [`STREAM_RNG_BLOCKS`] blocks (a newtype because `BlockRngCore::Results`
+/// The words of one batch of blocks (a newtype because `BlockRngCore::Results`
 /// needs `Default`, which arrays this long lack).
 #[derive(Debug, Clone)]
 pub struct StreamWords([[u32; 4]; STREAM_RNG_BLOCKS]);

@@ -6,6 +6,7 @@
 
 use crate::bitgen::Raw64;
 use crate::distr::bits::join_u64;
+use crate::error::{Error, Result};
 use crate::key::Key;
 use crate::pcg64::{Pcg64Engine, Pcg64Variant};
 use crate::simd;
@@ -301,6 +302,29 @@ impl StreamReader {
         self.key
     }
 
+    /// Skips `values` outputs. Like a Generator's position it only moves forward and never
+    /// past block 2^64 - 1: an error, changing nothing, if it would.
+    pub fn advance(&mut self, values: u128) -> Result<()> {
+        let (block, word) = self.position();
+        let index = 2 * u128::from(block) + u128::from(word / 2);
+        let target = index
+            .checked_add(values)
+            .filter(|t| *t < 1u128 << 65)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "delta",
+                    format!("skipping {values} values from block {block} passes block 2**64 - 1"),
+                )
+            })?;
+        *self = StreamReader::new(
+            self.algorithm,
+            self.key,
+            (target / 2) as u64,
+            target % 2 == 1,
+        );
+        Ok(())
+    }
+
     /// Where the next output starts: (block, word within the block: 0 or 2).
     pub fn position(&self) -> (u64, u32) {
         let block = self.first_block.wrapping_add((self.next / 2) as u64);
@@ -350,6 +374,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn reader_advance_equals_reading() {
+        for (a, k, _) in streams() {
+            let mut read = StreamReader::new(a, k, 3, true);
+            let mut skip = read.clone();
+            for _ in 0..301 {
+                read.next_u64();
+            }
+            skip.advance(301).unwrap();
+            assert_eq!(skip.position(), read.position());
+            assert_eq!(skip.next_u64(), read.next_u64());
+        }
+    }
+
+    #[test]
+    fn reader_advance_stops_at_the_last_block() {
+        let (a, k, _) = streams().remove(0);
+        let mut r = StreamReader::new(a, k, u64::MAX, false);
+        r.advance(1).unwrap();
+        assert_eq!(r.position(), (u64::MAX, 2));
+        assert!(r.advance(1).is_err());
+        assert_eq!(r.position(), (u64::MAX, 2));
+        assert!(r.advance(u128::MAX).is_err());
     }
 
     #[test]

@@ -21,6 +21,8 @@ use seedstream_core::pcg64::{Pcg64Engine, Pcg64Variant};
 use seedstream_core::philox4x64::{Philox4x64Engine, PHILOX4X64_BUFFER};
 use seedstream_core::{Algorithm, Key, StreamReader};
 
+use crate::errors::core;
+
 /// The capsule name NumPy's `Generator` checks.
 const CAPSULE_NAME: &CStr = c"BitGenerator";
 
@@ -327,7 +329,14 @@ impl PhiloxBitGen {
     fn get_state(
         &self,
         py: Python<'_>,
-    ) -> PyResult<([u64; 4], [u64; 2], [u64; PHILOX4X64_BUFFER], usize, bool, u32)> {
+    ) -> PyResult<(
+        [u64; 4],
+        [u64; 2],
+        [u64; PHILOX4X64_BUFFER],
+        usize,
+        bool,
+        u32,
+    )> {
         self.shared.locked(py, |e| {
             let g = e.engine();
             (
@@ -392,9 +401,9 @@ fn algorithm_of(name: &str) -> PyResult<Algorithm> {
 }
 
 fn key_of(key: &[u8]) -> PyResult<Key> {
-    let bytes: [u8; 32] = key.try_into().map_err(|_| {
-        PyValueError::new_err(format!("key: expected 32 bytes, got {}", key.len()))
-    })?;
+    let bytes: [u8; 32] = key
+        .try_into()
+        .map_err(|_| PyValueError::new_err(format!("key: expected 32 bytes, got {}", key.len())))?;
     Ok(Key(bytes))
 }
 
@@ -487,6 +496,19 @@ impl StreamBitGen {
             has,
             uinteger,
         ))
+    }
+
+    /// Skips `delta` outputs (forward only, never past block 2**64 - 1) and empties the
+    /// 32-bit buffer.
+    fn advance(&self, py: Python<'_>, delta: u128) -> PyResult<()> {
+        let moved = self.shared.locked(py, |e| {
+            let moved = e.engine_mut().advance(delta);
+            if moved.is_ok() {
+                e.clear_buffer();
+            }
+            moved
+        })?;
+        Ok(core(moved)?)
     }
 
     /// Restores a state from `get_state`'s values.
