@@ -278,6 +278,12 @@ class Base:
         assert np.random.default_rng(a).bit_generator is a
         assert np.random.Generator(a).bit_generator is a
 
+    def test_legacy_random_state_accepts_it(self):
+        a, b = np.random.RandomState(self.ours(1)), np.random.RandomState(self.theirs(1))
+        assert np.array_equal(a.standard_normal(1000), b.standard_normal(1000))
+        assert np.array_equal(a.randint(0, 10, 100), b.randint(0, 10, 100))
+        assert np.array_equal(pickle.loads(pickle.dumps(a)).random_sample(5), b.random_sample(5))
+
     def test_ctypes_calls_the_engine(self):
         a, b = self.ours(6), self.theirs(6)
         c = a.ctypes

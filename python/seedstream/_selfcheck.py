@@ -71,6 +71,17 @@ def _kats(r: Report) -> None:
     st = dxsm.state["state"]
     mine = _core.Pcg64Engine(st["state"], st["inc"], "dxsm").next_raw(1000)
     r.check("PCG64DXSM equals NumPy's PCG64DXSM", bool(np.array_equal(mine, dxsm.random_raw(1000))))
+    r.check(
+        "Philox4x64-10 Random123 KAT (pi)",
+        list(ss.philox4x64_10([0x243F6A8885A308D3, 0x13198A2E03707344, 0xA4093822299F31D0, 0x082EFA98EC4E6C89],
+                              [0x452821E638D01377, 0xBE5466CF34E90C6C]))
+        == [0xA528F45403E61D95, 0x38C72DBD566E9788, 0xA5A1610E72FD18B5, 0x57BD43B5E52B7FE6],
+    )
+    drop_in = np.random.Generator(ss.PCG64(42)).normal(size=10_000)
+    r.check("Generator(seedstream.PCG64(42)) equals default_rng(42)",
+            bool(np.array_equal(drop_in, np.random.default_rng(42).normal(size=10_000))))
+    r.check("seedstream.Philox equals NumPy's Philox",
+            bool(np.array_equal(ss.Philox(7).random_raw(1000), np.random.Philox(7).random_raw(1000))))
 
 
 def _golden(r: Report) -> None:
