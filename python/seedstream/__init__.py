@@ -12,12 +12,14 @@ from seedstream._core import (
     simd_level,
 )
 from seedstream._generator import Generator
+from seedstream._seeding import seed_everything
 
 __all__ = [
     "Generator",
     "__version__",
     "get_num_threads",
     "philox4x32_10",
+    "seed_everything",
     "set_num_threads",
     "simd_level",
 ]

@@ -11,6 +11,7 @@
 
 pub mod distr;
 pub mod error;
+pub mod feistel;
 pub mod fill;
 pub mod key;
 pub mod pcg64;

@@ -4,6 +4,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod errors;
+mod feistel;
 mod pcg;
 mod stream;
 
@@ -70,6 +71,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_set_simd_level, m)?)?;
     m.add_class::<stream::Stream>()?;
     m.add_class::<pcg::Pcg64Engine>()?;
+    m.add_class::<feistel::FeistelPermutation>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

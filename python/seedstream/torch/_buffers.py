@@ -1,0 +1,100 @@
+"""Zero-copy NumPy views of tensors, and the device dispatch point.
+
+CPU tensors are filled in place through a NumPy view of their memory. Other devices have no
+native backend yet: the values are produced on the CPU and copied, so they are identical on
+every device. `meta` tensors hold no data; the generator advances as if it had drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+_NUMPY_OF = {
+    torch.float32: np.float32,
+    torch.float64: np.float64,
+    torch.int64: np.int64,
+    torch.int32: np.int32,
+    torch.int16: np.int16,
+    torch.int8: np.int8,
+    torch.uint8: np.uint8,
+    torch.bool: np.bool_,
+}
+_HALF = {torch.float16: "float16", torch.bfloat16: "bfloat16"}
+
+
+def parse_size(size: Sequence[Any], arg: str = "size") -> Tuple[int, ...]:
+    """torch-style sizes: ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(torch.Size(...))``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
+        size = tuple(size[0])
+    dims = []
+    for d in size:
+        if isinstance(d, bool) or not hasattr(type(d), "__index__"):
+            raise TypeError(f"{arg}: expected ints, got {type(d).__name__}")
+        v = int(d)
+        if v < 0:
+            raise ValueError(f"{arg}: expected non-negative ints, got {v}")
+        dims.append(v)
+    return tuple(dims)
+
+
+def numpy_view(t: torch.Tensor, arg: str = "out") -> np.ndarray:
+    """A C-contiguous NumPy array sharing `t`'s memory (16-bit floats as uint16 bits)."""
+    if t.device.type != "cpu":
+        raise ValueError(f"{arg}: a NumPy view needs a CPU tensor, got device {t.device}")
+    if not t.is_contiguous():
+        raise ValueError(f"{arg}: must be contiguous (a copy would not be filled in place)")
+    d = t.detach()
+    if t.dtype in _HALF:
+        return d.view(torch.int16).numpy().view(np.uint16)
+    if t.dtype not in _NUMPY_OF:
+        raise TypeError(f"{arg}: unsupported dtype {t.dtype}")
+    return d.numpy()
+
+
+def target(
+    size: Tuple[int, ...],
+    dtype: torch.dtype,
+    device: Any,
+    out: Optional[torch.Tensor],
+    requires_grad: bool = False,
+) -> torch.Tensor:
+    """The tensor to fill: `out` after checks, or a new uninitialised one."""
+    if out is None:
+        try:
+            return torch.empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
+        except RuntimeError as exc:
+            if "alloc" in str(exc).lower() or "memory" in str(exc).lower():
+                raise MemoryError(f"size: cannot allocate {size} of {dtype}") from None
+            raise
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"out: expected a torch.Tensor, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise ValueError(f"out: dtype {out.dtype} does not match dtype={dtype}")
+    if size and tuple(out.shape) != size:
+        raise ValueError(f"out: shape {tuple(out.shape)} does not match size={size}")
+    if not out.is_contiguous():
+        raise ValueError("out: must be contiguous (a copy would not be filled in place)")
+    return out
+
+
+def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], blocks: Callable[[int], int], generator: Any) -> torch.Tensor:
+    """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point."""
+    with torch.no_grad():
+        kind = t.device.type
+        if kind == "cpu":
+            fill_cpu(numpy_view(t))
+        elif kind == "meta":
+            generator.advance(blocks(t.numel()))
+        else:
+            host = torch.empty(t.shape, dtype=t.dtype, pin_memory=False)
+            fill_cpu(numpy_view(host))
+            t.copy_(host)
+    return t
+
+
+def blocks(words_per_element: int) -> Callable[[int], int]:
+    """Blocks a draw of n elements uses (docs/spec.md#positions)."""
+    return lambda n: -(-n * words_per_element // 4)
