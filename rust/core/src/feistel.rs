@@ -170,8 +170,8 @@ mod tests {
         let pos = |k: u128| {
             ((u128::from(n - 4) + (1 + k) * u128::from(u64::MAX - 5)) % u128::from(n)) as u64
         };
-        for k in 0..3 {
-            assert_eq!(out[k], p.get(pos(k as u128)).unwrap() as i64);
+        for (k, &o) in out.iter().enumerate() {
+            assert_eq!(o, p.get(pos(k as u128)).unwrap() as i64);
         }
     }
 
