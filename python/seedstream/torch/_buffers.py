@@ -54,6 +54,17 @@ def numpy_view(t: torch.Tensor, arg: str = "out") -> np.ndarray:
     return d.numpy()
 
 
+def empty_cpu(shape: Tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """An uninitialised CPU tensor in memory from NumPy's allocator, which asks the kernel
+    for huge pages on large arrays: first touch of fresh memory then costs far less than
+    with small pages, and first touch costs more than generating the values."""
+    if dtype in _HALF:
+        return torch.from_numpy(np.empty(shape, np.uint16)).view(dtype)
+    if dtype in _NUMPY_OF:
+        return torch.from_numpy(np.empty(shape, _NUMPY_OF[dtype]))
+    return torch.empty(shape, dtype=dtype)
+
+
 def target(
     size: Tuple[int, ...],
     dtype: torch.dtype,
@@ -64,6 +75,8 @@ def target(
     """The tensor to fill: `out` after checks, or a new uninitialised one."""
     if out is None:
         try:
+            if device is None or torch.device(device).type == "cpu":
+                return empty_cpu(size, dtype).requires_grad_(requires_grad)
             return torch.empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
         except RuntimeError as exc:
             if "alloc" in str(exc).lower() or "memory" in str(exc).lower():

@@ -17,11 +17,12 @@ def _apply(stream: Stream, x: torch.Tensor, p: float) -> Tuple[torch.Tensor, int
     """Draws the mask from `stream` at its position (advancing it); returns the dropped-out
     copy of `x` and the first block used."""
     x = x.contiguous()
-    out = torch.empty_like(x, memory_format=torch.contiguous_format)
     if x.device.type == "cpu":
+        out = b.empty_cpu(tuple(x.shape), x.dtype)
         host_in, host_out = x, out
     else:  # no native kernel on this device yet: same bits, computed on the CPU
-        host_in, host_out = x.cpu(), torch.empty(x.shape, dtype=x.dtype)
+        out = torch.empty_like(x, memory_format=torch.contiguous_format)
+        host_in, host_out = x.cpu(), b.empty_cpu(tuple(x.shape), x.dtype)
     xi = b.numpy_view(host_in.detach(), "input")
     xo = b.numpy_view(host_out, "out")
     if x.dtype in (torch.float16, torch.bfloat16):
