@@ -12,8 +12,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         "seedstream.torch needs PyTorch; install it with: pip install 'seedstream[torch]'"
     ) from exc
 
-from seedstream.torch import functional
+from seedstream.torch import functional, init
 from seedstream.torch._dropout import Dropout
+from seedstream.torch._module_init import init_module
 from seedstream.torch._sampler import ShuffleSampler
 from seedstream.torch._tensors import bernoulli, rand, randint, randperm
 from seedstream.torch._workers import loader_generator, worker_init_fn
@@ -23,6 +24,8 @@ __all__ = [
     "ShuffleSampler",
     "bernoulli",
     "functional",
+    "init",
+    "init_module",
     "loader_generator",
     "rand",
     "randint",

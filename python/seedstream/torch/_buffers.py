@@ -40,15 +40,23 @@ def parse_size(size: Sequence[Any], arg: str = "size") -> Tuple[int, ...]:
     return tuple(dims)
 
 
-def numpy_view(t: torch.Tensor, arg: str = "out") -> np.ndarray:
-    """A C-contiguous NumPy array sharing `t`'s memory (16-bit floats as uint16 bits)."""
+def numpy_view(t: torch.Tensor, arg: str = "out", half_as_bits: bool = True) -> np.ndarray:
+    """A C-contiguous NumPy array sharing `t`'s memory. 16-bit floats are uint16 bits, or
+    with ``half_as_bits=False`` NumPy float16 / ``ml_dtypes.bfloat16`` values."""
     if t.device.type != "cpu":
         raise ValueError(f"{arg}: a NumPy view needs a CPU tensor, got device {t.device}")
     if not t.is_contiguous():
         raise ValueError(f"{arg}: must be contiguous (a copy would not be filled in place)")
     d = t.detach()
     if t.dtype in _HALF:
-        return d.view(torch.int16).numpy().view(np.uint16)
+        bits = d.view(torch.int16).numpy().view(np.uint16)
+        if half_as_bits:
+            return bits
+        if t.dtype == torch.float16:
+            return bits.view(np.float16)
+        import ml_dtypes
+
+        return bits.view(ml_dtypes.bfloat16)
     if t.dtype not in _NUMPY_OF:
         raise TypeError(f"{arg}: unsupported dtype {t.dtype}")
     return d.numpy()
@@ -93,17 +101,27 @@ def target(
     return out
 
 
-def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], blocks: Callable[[int], int], generator: Any) -> torch.Tensor:
-    """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point."""
+def fill(
+    t: torch.Tensor,
+    fill_cpu: Callable[[np.ndarray], Any],
+    blocks: Optional[Callable[[int], int]],
+    generator: Any,
+) -> torch.Tensor:
+    """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point.
+
+    On the meta device nothing is drawn; with `blocks` given, `generator` advances by the
+    blocks the draw would have used, so later draws do not depend on the device.
+    """
     with torch.no_grad():
         kind = t.device.type
         if kind == "cpu":
-            fill_cpu(numpy_view(t))
+            fill_cpu(numpy_view(t, half_as_bits=False))
         elif kind == "meta":
-            generator.advance(blocks(t.numel()))
+            if blocks is not None:
+                generator.advance(blocks(t.numel()))
         else:
-            host = torch.empty(t.shape, dtype=t.dtype, pin_memory=False)
-            fill_cpu(numpy_view(host))
+            host = empty_cpu(tuple(t.shape), t.dtype)
+            fill_cpu(numpy_view(host, half_as_bits=False))
             t.copy_(host)
     return t
 
