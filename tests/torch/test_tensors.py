@@ -50,16 +50,12 @@ def test_randint_randperm_bernoulli_match_numpy_api():
     assert g.position == h.position
 
 
-def test_meta_device_advances_like_a_draw():
+def test_meta_device_draws_nothing():
     g = ss.Generator(5)
     t = sst.rand(10, 7, generator=g, device="meta")
     assert t.device.type == "meta" and t.shape == (10, 7)
-    h = ss.Generator(5)
-    h.random((10, 7), dtype=np.float32)
-    assert g.position == h.position
     sst.randperm(11, generator=g, device="meta")
-    h.permutation(11)
-    assert g.position == h.position
+    assert g.position == 0
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -2,7 +2,7 @@
 
 CPU tensors are filled in place through a NumPy view of their memory. Other devices have no
 native backend yet: the values are produced on the CPU and copied, so they are identical on
-every device. `meta` tensors hold no data; the generator advances as if it had drawn.
+every device. `meta` tensors hold no data, so nothing is drawn for them.
 """
 
 from __future__ import annotations
@@ -101,31 +101,17 @@ def target(
     return out
 
 
-def fill(
-    t: torch.Tensor,
-    fill_cpu: Callable[[np.ndarray], Any],
-    blocks: Optional[Callable[[int], int]],
-    generator: Any,
-) -> torch.Tensor:
+def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any]) -> torch.Tensor:
     """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point.
 
-    On the meta device nothing is drawn; with `blocks` given, `generator` advances by the
-    blocks the draw would have used, so later draws do not depend on the device.
+    A meta tensor holds no data: nothing is drawn and no generator advances.
     """
     with torch.no_grad():
         kind = t.device.type
         if kind == "cpu":
             fill_cpu(numpy_view(t, half_as_bits=False))
-        elif kind == "meta":
-            if blocks is not None:
-                generator.advance(blocks(t.numel()))
-        else:
+        elif kind != "meta":
             host = empty_cpu(tuple(t.shape), t.dtype)
             fill_cpu(numpy_view(host, half_as_bits=False))
             t.copy_(host)
     return t
-
-
-def blocks(words_per_element: int) -> Callable[[int], int]:
-    """Blocks a draw of n elements uses (docs/spec.md#positions)."""
-    return lambda n: -(-n * words_per_element // 4)

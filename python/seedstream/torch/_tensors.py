@@ -33,8 +33,7 @@ def rand(
         raise ValueError(f"dtype: expected torch.float32 or torch.float64, got {dtype}")
     t = b.target(b.parse_size(size), dtype, device, out, requires_grad)
     np_dtype = "float32" if dtype == torch.float32 else "float64"
-    words = 1 if dtype == torch.float32 else 2
-    return b.fill(t, lambda a: g.random(dtype=np_dtype, out=a), b.blocks(words), g)
+    return b.fill(t, lambda a: g.random(dtype=np_dtype, out=a))
 
 
 def randint(
@@ -57,7 +56,7 @@ def randint(
         raise ValueError(f"dtype: expected an integer dtype, got {dtype}")
     t = b.target(b.parse_size((size,)), dtype, device, out)
     np_dtype = str(dtype).replace("torch.", "")
-    return b.fill(t, lambda a: g.integers(low, high, dtype=np_dtype, out=a), b.blocks(2), g)
+    return b.fill(t, lambda a: g.integers(low, high, dtype=np_dtype, out=a))
 
 
 def randperm(
@@ -75,7 +74,7 @@ def randperm(
     if isinstance(n, bool) or not hasattr(type(n), "__index__") or int(n) < 0:
         raise ValueError(f"n: expected a non-negative int, got {n!r}")
     t = b.target((int(n),), dtype, device, out)
-    return b.fill(t, lambda a: g.permutation(int(n), out=a), lambda k: -(-max(k - 1, 0) // 2), g)
+    return b.fill(t, lambda a: g.permutation(int(n), out=a))
 
 
 def bernoulli(
@@ -88,4 +87,4 @@ def bernoulli(
     """A bool tensor, True with probability p: the values of ``generator.bernoulli(p, size)``."""
     g = _generator(generator)
     t = b.target(b.parse_size(size), torch.bool, device, out)
-    return b.fill(t, lambda a: g.bernoulli(p, out=a), b.blocks(1), g)
+    return b.fill(t, lambda a: g.bernoulli(p, out=a))
