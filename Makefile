@@ -16,7 +16,7 @@ install-run: $(PY)
 
 install-test: $(PY)
 	$(PIP) install --quiet "maturin>=1.5,<2"
-	$(PY) -m maturin develop --release --quiet --extras test
+	$(PY) -m maturin develop --release --quiet --extras test,torch
 
 run: install-run
 	$(PY) -m seedstream

@@ -15,6 +15,7 @@ from seedstream._core import (
 from seedstream._bitgen import PCG64, PCG64DXSM, Philox, StreamBitGenerator
 from seedstream._generator import Generator
 from seedstream._seed_sequence import SeedSequence
+from seedstream._seeding import seed_everything
 
 __all__ = [
     "Generator",
@@ -27,6 +28,7 @@ __all__ = [
     "get_num_threads",
     "philox4x32_10",
     "philox4x64_10",
+    "seed_everything",
     "set_num_threads",
     "simd_level",
 ]

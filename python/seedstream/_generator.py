@@ -226,13 +226,18 @@ class Generator:
         self._stream.fill_bernoulli(arr, prob)
         return self._result(arr, size, out)
 
-    def permutation(self, x: Any) -> np.ndarray:
-        """A shuffled ``arange(x)`` for an int, else a shuffled copy of ``x`` along axis 0."""
+    def permutation(self, x: Any, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """A shuffled ``arange(x)`` for an int, else a shuffled copy of ``x`` along axis 0.
+
+        For an int, ``out`` may be a C-contiguous int64 array of length ``x`` to fill.
+        """
         if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
             n = v.count(x, "x")
-            arr = v.allocate((n,), _INT64, "x")
+            arr = v.allocate((n,), _INT64, "x") if out is None else v.output(out, (n,), _INT64)
             self._stream.fill_permutation(arr)
             return arr
+        if out is not None:
+            raise TypeError("out: only supported when x is an int")
         a = np.asarray(x)
         if a.ndim == 0:
             raise ValueError("x: expected an int or an array with at least one dimension")

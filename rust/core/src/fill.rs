@@ -2,7 +2,6 @@
 //! blocks; each chunk opens its own cursor at its first block, so the bits cannot depend on
 //! the thread count, the chunk size or the order in which chunks run.
 
-
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -150,10 +149,14 @@ where
     match simd_level() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is only set after `is_supported` confirmed AVX-512 F/VL/DQ/BW.
-        SimdLevel::Avx512 => unsafe { fill_serial_avx512(src, first_block, words_per_element, out, map) },
+        SimdLevel::Avx512 => unsafe {
+            fill_serial_avx512(src, first_block, words_per_element, out, map)
+        },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is only set after `is_supported` confirmed AVX2.
-        SimdLevel::Avx2 => unsafe { fill_serial_avx2(src, first_block, words_per_element, out, map) },
+        SimdLevel::Avx2 => unsafe {
+            fill_serial_avx2(src, first_block, words_per_element, out, map)
+        },
         _ => fill_serial_body(src, first_block, words_per_element, out, map),
     }
 }
@@ -179,8 +182,13 @@ where
 }
 
 #[inline(always)]
-fn fill_serial_body<B, T, F>(src: &B, first_block: u64, words_per_element: usize, out: &mut [T], map: &F)
-where
+fn fill_serial_body<B, T, F>(
+    src: &B,
+    first_block: u64,
+    words_per_element: usize,
+    out: &mut [T],
+    map: &F,
+) where
     B: BlockFn,
     F: Fn(u64, &[u32], &mut [T]),
 {

@@ -12,6 +12,7 @@
 pub mod bitgen;
 pub mod distr;
 pub mod error;
+pub mod feistel;
 pub mod fill;
 pub mod key;
 pub mod pcg64;
@@ -22,10 +23,10 @@ pub mod seed_sequence;
 pub mod simd;
 pub mod stream;
 
+pub use bitgen::{BitGen, Raw64};
 pub use error::{Error, Result};
 pub use key::{Key, Name};
 pub use pcg64::{Pcg64Engine, Pcg64Variant};
-pub use bitgen::{BitGen, Raw64};
 pub use philox::philox4x32_10;
 pub use philox4x64::{philox4x64_10, Philox4x64Engine};
 pub use seed_sequence::SeedSequence;

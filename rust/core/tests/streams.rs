@@ -47,10 +47,15 @@ fn fill_from_later_block_is_the_tail_of_a_fill() {
 // One test changes the global thread, chunk and SIMD settings, so all such checks live here.
 #[test]
 fn output_is_independent_of_threads_chunks_and_simd_level() {
-    let levels: Vec<SimdLevel> = [SimdLevel::Scalar, SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512]
-        .into_iter()
-        .filter(|l| l.is_supported())
-        .collect();
+    let levels: Vec<SimdLevel> = [
+        SimdLevel::Scalar,
+        SimdLevel::Baseline,
+        SimdLevel::Avx2,
+        SimdLevel::Avx512,
+    ]
+    .into_iter()
+    .filter(|l| l.is_supported())
+    .collect();
     for (s, e) in streams() {
         let n = 10_007;
         fill::set_num_threads(1).unwrap();
@@ -74,7 +79,10 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
                     assert_eq!(got, want_u64, "{level:?} {threads} {chunk}");
                     let mut got = vec![0f64; n];
                     uniform::fill_f64(&s, 9, &mut got);
-                    assert!(got.iter().zip(&want_f64).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    assert!(got
+                        .iter()
+                        .zip(&want_f64)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
                     let mut got = vec![0i32; n];
                     integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut got).unwrap();
                     assert_eq!(got, want_i);

@@ -5,6 +5,7 @@
 
 mod bitgen;
 mod errors;
+mod feistel;
 mod pcg;
 mod seed_sequence;
 mod stream;
@@ -83,6 +84,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bitgen::Pcg64BitGen>()?;
     m.add_class::<bitgen::PhiloxBitGen>()?;
     m.add_class::<bitgen::StreamBitGen>()?;
+    m.add_class::<feistel::FeistelPermutation>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -5,13 +5,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use numpy::{
-    PyArrayDyn, PyArrayMethods, PyReadwriteArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
+    PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyReadwriteArrayDyn, PyUntypedArray,
+    PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use seedstream_core::distr::{bernoulli, bits, integers, permutation, uniform};
+use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
 use seedstream_core::fill::{blocks_for, reserve};
 use seedstream_core::{Algorithm, AnyStream, Key, Name};
 
@@ -297,6 +298,74 @@ impl Stream {
         let (src, ext) = (&self.source, &self.extension);
         py.detach(|| permutation::fill_permutation(src, ext, first, buf));
         Ok(())
+    }
+
+    /// Dropout of `input` into `out` (same dtype and size, float32 or float64): elements
+    /// where `bernoulli(p)` is True become 0, the rest are scaled by `1 / (1 - p)`. Returns
+    /// the first block used, from which the same mask can be drawn again.
+    fn fill_dropout(
+        &self,
+        py: Python<'_>,
+        input: &Bound<'_, PyAny>,
+        out: &Bound<'_, PyAny>,
+        p: f64,
+    ) -> PyResult<u64> {
+        core(bernoulli::threshold(p))?;
+        macro_rules! typed {
+            ($($t:ty),*) => {$(
+                if let (Ok(x), Ok(o)) = (input.cast::<PyArrayDyn<$t>>(), out.cast::<PyArrayDyn<$t>>()) {
+                    let x = x.try_readonly().map_err(|e| PyValueError::new_err(format!("input: {e}")))?;
+                    let xs = x.as_slice().map_err(|_| PyValueError::new_err("input: must be C-contiguous"))?;
+                    let mut rw = o.try_readwrite().map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
+                    let buf = slice_of(&mut rw)?;
+                    if xs.len() != buf.len() {
+                        return Err(PyValueError::new_err("out: size differs from input"));
+                    }
+                    let first = self.take_elements(buf.len(), dropout::WORDS_DROPOUT)?;
+                    let src = &self.source;
+                    py.detach(|| dropout::fill_dropout(src, first, p, xs, buf)).map_err(CoreError)?;
+                    return Ok(first);
+                }
+            )*};
+        }
+        typed!(f32, f64);
+        Err(PyTypeError::new_err(
+            "input: expected float32 or float64 arrays for input and out",
+        ))
+    }
+
+    /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".
+    /// Returns the first block used.
+    fn fill_dropout_half(
+        &self,
+        py: Python<'_>,
+        input: PyReadonlyArrayDyn<'_, u16>,
+        mut out: PyReadwriteArrayDyn<'_, u16>,
+        p: f64,
+        format: &str,
+    ) -> PyResult<u64> {
+        core(bernoulli::threshold(p))?;
+        let format = match format {
+            "float16" => dropout::HalfFormat::F16,
+            "bfloat16" => dropout::HalfFormat::Bf16,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "format: expected 'float16' or 'bfloat16', got {format:?}"
+                )))
+            }
+        };
+        let xs = input
+            .as_slice()
+            .map_err(|_| PyValueError::new_err("input: must be C-contiguous"))?;
+        let buf = slice_of(&mut out)?;
+        if xs.len() != buf.len() {
+            return Err(PyValueError::new_err("out: size differs from input"));
+        }
+        let first = self.take_elements(buf.len(), dropout::WORDS_DROPOUT)?;
+        let src = &self.source;
+        py.detach(|| dropout::fill_dropout_half_bits(src, first, p, format, xs, buf))
+            .map_err(CoreError)?;
+        Ok(first)
     }
 
     /// Shuffles along axis 0 in place: `x` is a 1-D uint8/16/32/64 array (one item per row)

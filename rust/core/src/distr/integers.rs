@@ -62,7 +62,10 @@ int_element!(i8, i16, i32, i64, u8, u16, u32, u64);
 /// Checks `range` (number of possible values) is in [1, 2^64].
 pub fn check_range(range: u128) -> Result<()> {
     if range == 0 || range > MAX_RANGE {
-        return Err(Error::invalid("high", format!("range high - low must be in [1, 2**64], got {range}")));
+        return Err(Error::invalid(
+            "high",
+            format!("range high - low must be in [1, 2**64], got {range}"),
+        ));
     }
     Ok(())
 }
@@ -81,16 +84,26 @@ pub fn fill_integers<B: BlockFn, T: IntElement>(
     check_range(range)?;
     let low = low as u64;
     if range < 1 << 32 {
-        fill_elements(src, first_block, WORDS_INTEGER, out, &|block, w: &[u32], o: &mut [T]| {
-            map_small_range(ext, block, low, range as u64, w, o)
-        });
+        fill_elements(
+            src,
+            first_block,
+            WORDS_INTEGER,
+            out,
+            &|block, w: &[u32], o: &mut [T]| map_small_range(ext, block, low, range as u64, w, o),
+        );
     } else {
-        fill_elements(src, first_block, WORDS_INTEGER, out, &|block, w: &[u32], o: &mut [T]| {
-            for (k, (o, p)) in o.iter_mut().zip(w.chunks_exact(2)).enumerate() {
-                let v = bounded(range, join_u64(p[0], p[1]), || extension_u64(ext, block, k));
-                *o = T::from_u64_wrapping(low.wrapping_add(v));
-            }
-        });
+        fill_elements(
+            src,
+            first_block,
+            WORDS_INTEGER,
+            out,
+            &|block, w: &[u32], o: &mut [T]| {
+                for (k, (o, p)) in o.iter_mut().zip(w.chunks_exact(2)).enumerate() {
+                    let v = bounded(range, join_u64(p[0], p[1]), || extension_u64(ext, block, k));
+                    *o = T::from_u64_wrapping(low.wrapping_add(v));
+                }
+            },
+        );
     }
     Ok(())
 }
@@ -100,7 +113,14 @@ pub fn fill_integers<B: BlockFn, T: IntElement>(
 /// `s = a + (b >> 32) < 2^64` gives `hi = s >> 32`, `lo = s << 32 | (b & 0xFFFFFFFF)`.
 /// Elements that need `Y` (probability below r / 2^64) are redone by `bounded`.
 #[inline(always)]
-fn map_small_range<B: BlockFn, T: IntElement>(ext: &B, block: u64, low: u64, range: u64, w: &[u32], o: &mut [T]) {
+fn map_small_range<B: BlockFn, T: IntElement>(
+    ext: &B,
+    block: u64,
+    low: u64,
+    range: u64,
+    w: &[u32],
+    o: &mut [T],
+) {
     let limit = range.wrapping_neg(); // 2^64 - range: `lo` above it may carry
     let mut any_carry = false;
     for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
@@ -113,7 +133,9 @@ fn map_small_range<B: BlockFn, T: IntElement>(ext: &B, block: u64, low: u64, ran
     }
     if any_carry {
         for (k, (o, p)) in o.iter_mut().zip(w.chunks_exact(2)).enumerate() {
-            let v = bounded(u128::from(range), join_u64(p[0], p[1]), || extension_u64(ext, block, k));
+            let v = bounded(u128::from(range), join_u64(p[0], p[1]), || {
+                extension_u64(ext, block, k)
+            });
             *o = T::from_u64_wrapping(low.wrapping_add(v));
         }
     }
@@ -132,8 +154,27 @@ mod tests {
 
     #[test]
     fn bounded_is_the_128_bit_formula() {
-        let xs = [0u64, 1, 2, u64::MAX, u64::MAX - 1, 1 << 63, 0x9E37_79B9_7F4A_7C15, 12345];
-        let ranges = [1u128, 2, 3, 10, 1000, 1 << 32, (1 << 63) + 1, (1 << 64) - 1, 1 << 64];
+        let xs = [
+            0u64,
+            1,
+            2,
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 63,
+            0x9E37_79B9_7F4A_7C15,
+            12345,
+        ];
+        let ranges = [
+            1u128,
+            2,
+            3,
+            10,
+            1000,
+            1 << 32,
+            (1 << 63) + 1,
+            (1 << 64) - 1,
+            1 << 64,
+        ];
         for &r in &ranges {
             for &x in &xs {
                 for &y in &xs {
@@ -149,7 +190,16 @@ mod tests {
         use crate::stream::PhiloxStream;
         let key = Key::from_seed(&Name::Int(9));
         let (s, e) = (PhiloxStream::new(&key), PhiloxStream::new(&key.extension()));
-        for range in [1u128, 2, 3, 1000, (1 << 31) + 1, (1 << 32) - 1, 1 << 32, (1 << 63) + 5] {
+        for range in [
+            1u128,
+            2,
+            3,
+            1000,
+            (1 << 31) + 1,
+            (1 << 32) - 1,
+            1 << 32,
+            (1 << 63) + 5,
+        ] {
             let mut fast = vec![0u64; 301];
             fill_integers(&s, &e, 3, 0, range, &mut fast).unwrap();
             for (k, &v) in fast.iter().enumerate() {

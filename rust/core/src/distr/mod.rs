@@ -4,6 +4,7 @@
 
 pub mod bernoulli;
 pub mod bits;
+pub mod dropout;
 pub mod integers;
 pub mod permutation;
 pub mod uniform;

@@ -19,7 +19,13 @@ pub fn blocks_for_permutation(n: u64) -> u64 {
 }
 
 /// Calls `swap(i, j)` for each Fisher-Yates step over `n` items, `j <= i`.
-fn fisher_yates<B: BlockFn>(src: &B, ext: &B, first_block: u64, n: usize, mut swap: impl FnMut(usize, usize)) {
+fn fisher_yates<B: BlockFn>(
+    src: &B,
+    ext: &B,
+    first_block: u64,
+    n: usize,
+    mut swap: impl FnMut(usize, usize),
+) {
     if n <= 1 {
         return;
     }

@@ -1,0 +1,34 @@
+"""PyTorch integration: tensors filled in place from seedstream streams, deterministic
+Dropout, and a resumable, random-access ShuffleSampler.
+
+Needs PyTorch (``pip install 'seedstream[torch]'``). Values equal the NumPy API's values for
+the same generator and position, on every device.
+"""
+
+try:
+    import torch as _torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised only without torch
+    raise ImportError(
+        "seedstream.torch needs PyTorch; install it with: pip install 'seedstream[torch]'"
+    ) from exc
+
+from seedstream.torch import functional, init
+from seedstream.torch._dropout import Dropout
+from seedstream.torch._module_init import init_module
+from seedstream.torch._sampler import ShuffleSampler
+from seedstream.torch._tensors import bernoulli, rand, randint, randperm
+from seedstream.torch._workers import loader_generator, worker_init_fn
+
+__all__ = [
+    "Dropout",
+    "ShuffleSampler",
+    "bernoulli",
+    "functional",
+    "init",
+    "init_module",
+    "loader_generator",
+    "rand",
+    "randint",
+    "randperm",
+    "worker_init_fn",
+]

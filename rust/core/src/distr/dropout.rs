@@ -1,0 +1,232 @@
+//! Dropout applied straight from the word stream: element `i` is dropped when
+//! `word(i) < t`, `t = bernoulli::threshold(p)` (the mask is `bernoulli(p)`), and kept
+//! elements are multiplied by `1 / (1 - p)`. The backward pass applies the same function to
+//! the gradient, so the mask is regenerated instead of stored. Spec: docs/spec.md#dropout-v1.
+
+#![forbid(unsafe_code)]
+
+use half::{bf16, f16};
+
+use crate::distr::bernoulli::{threshold, WORDS_BERNOULLI};
+use crate::error::{Error, Result};
+use crate::fill::fill_elements;
+use crate::stream::BlockFn;
+
+pub const WORDS_DROPOUT: usize = WORDS_BERNOULLI;
+
+/// A float type dropout can scale: the product is computed in `Self::Compute` and rounded
+/// to nearest-even back to `Self`.
+pub trait DropoutElement: Copy + Send + Sync {
+    type Compute: Copy + Send + Sync;
+    fn scale(p: f64) -> Self::Compute;
+    fn scaled(self, scale: Self::Compute) -> Self;
+    fn zero() -> Self;
+}
+
+/// `1 / (1 - p)` in binary64; 0 when every element is dropped.
+fn scale_f64(p: f64) -> f64 {
+    if p >= 1.0 {
+        0.0
+    } else {
+        1.0 / (1.0 - p)
+    }
+}
+
+impl DropoutElement for f64 {
+    type Compute = f64;
+    fn scale(p: f64) -> f64 {
+        scale_f64(p)
+    }
+    #[inline(always)]
+    fn scaled(self, s: f64) -> f64 {
+        self * s
+    }
+    fn zero() -> f64 {
+        0.0
+    }
+}
+
+impl DropoutElement for f32 {
+    type Compute = f32;
+    fn scale(p: f64) -> f32 {
+        scale_f64(p) as f32
+    }
+    #[inline(always)]
+    fn scaled(self, s: f32) -> f32 {
+        self * s
+    }
+    fn zero() -> f32 {
+        0.0
+    }
+}
+
+impl DropoutElement for f16 {
+    type Compute = f32;
+    fn scale(p: f64) -> f32 {
+        scale_f64(p) as f32
+    }
+    #[inline(always)]
+    fn scaled(self, s: f32) -> f16 {
+        f16::from_f32(self.to_f32() * s)
+    }
+    fn zero() -> f16 {
+        f16::ZERO
+    }
+}
+
+impl DropoutElement for bf16 {
+    type Compute = f32;
+    fn scale(p: f64) -> f32 {
+        scale_f64(p) as f32
+    }
+    #[inline(always)]
+    fn scaled(self, s: f32) -> bf16 {
+        bf16::from_f32(self.to_f32() * s)
+    }
+    fn zero() -> bf16 {
+        bf16::ZERO
+    }
+}
+
+/// `out[i] = if word(i) < t { 0 } else { input[i] * scale }`, for a draw at `first_block`.
+pub fn fill_dropout<B: BlockFn, T: DropoutElement>(
+    src: &B,
+    first_block: u64,
+    p: f64,
+    input: &[T],
+    out: &mut [T],
+) -> Result<()> {
+    let t = threshold(p)?;
+    if input.len() != out.len() {
+        return Err(Error::invalid(
+            "out",
+            format!(
+                "has {} elements but the input has {}",
+                out.len(),
+                input.len()
+            ),
+        ));
+    }
+    let scale = T::scale(p);
+    // A run starting at block `block` starts at element 4 * (block - first_block): one word
+    // per element. That offset picks the matching run of `input`.
+    fill_elements(
+        src,
+        first_block,
+        WORDS_DROPOUT,
+        out,
+        &|block, w: &[u32], o: &mut [T]| {
+            let start = ((block - first_block) * 4) as usize;
+            let x = &input[start..start + o.len()];
+            for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
+                *o = if u64::from(w) < t {
+                    T::zero()
+                } else {
+                    x.scaled(scale)
+                };
+            }
+        },
+    );
+    Ok(())
+}
+
+/// A 16-bit float format, for buffers passed as raw `u16` bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HalfFormat {
+    F16,
+    Bf16,
+}
+
+/// [`fill_dropout`] over raw 16-bit float bits.
+pub fn fill_dropout_half_bits<B: BlockFn>(
+    src: &B,
+    first_block: u64,
+    p: f64,
+    format: HalfFormat,
+    input: &[u16],
+    out: &mut [u16],
+) -> Result<()> {
+    let t = threshold(p)?;
+    if input.len() != out.len() {
+        return Err(Error::invalid(
+            "out",
+            format!(
+                "has {} elements but the input has {}",
+                out.len(),
+                input.len()
+            ),
+        ));
+    }
+    let scale = f32::scale(p);
+    fill_elements(
+        src,
+        first_block,
+        WORDS_DROPOUT,
+        out,
+        &|block, w: &[u32], o: &mut [u16]| {
+            let start = ((block - first_block) * 4) as usize;
+            let x = &input[start..start + o.len()];
+            match format {
+                HalfFormat::F16 => {
+                    for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
+                        let v = f16::from_bits(x).scaled(scale);
+                        *o = if u64::from(w) < t { 0 } else { v.to_bits() };
+                    }
+                }
+                HalfFormat::Bf16 => {
+                    for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
+                        let v = bf16::from_bits(x).scaled(scale);
+                        *o = if u64::from(w) < t { 0 } else { v.to_bits() };
+                    }
+                }
+            }
+        },
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distr::bernoulli::fill_bernoulli;
+    use crate::key::{Key, Name};
+    use crate::stream::PhiloxStream;
+
+    #[test]
+    fn mask_is_bernoulli_and_scale_is_exact() {
+        let s = PhiloxStream::new(&Key::from_seed(&Name::Int(4)));
+        let n = 1001;
+        let x: Vec<f32> = (0..n).map(|i| i as f32 - 300.5).collect();
+        let mut y = vec![0f32; n];
+        fill_dropout(&s, 7, 0.25, &x, &mut y).unwrap();
+        let mut drop = vec![false; n];
+        fill_bernoulli(&s, 7, 0.25, &mut drop).unwrap();
+        for i in 0..n {
+            let want = if drop[i] {
+                0.0
+            } else {
+                x[i] * (1.0f64 / 0.75) as f32
+            };
+            assert_eq!(y[i].to_bits(), want.to_bits(), "i={i}");
+        }
+        let mut all = vec![1f32; n];
+        fill_dropout(&s, 7, 1.0, &x, &mut all).unwrap();
+        assert!(all.iter().all(|&v| v == 0.0));
+        let mut none = vec![0f32; n];
+        fill_dropout(&s, 7, 0.0, &x, &mut none).unwrap();
+        assert_eq!(none, x);
+    }
+
+    #[test]
+    fn half_types_round_from_f32() {
+        let s = PhiloxStream::new(&Key::from_seed(&Name::Int(4)));
+        let x: Vec<bf16> = (0..100).map(|i| bf16::from_f32(i as f32 * 0.37)).collect();
+        let mut y = vec![bf16::ZERO; 100];
+        fill_dropout(&s, 0, 0.1, &x, &mut y).unwrap();
+        let scale = (1.0f64 / 0.9) as f32;
+        for (a, b) in x.iter().zip(&y) {
+            assert!(*b == bf16::ZERO || *b == bf16::from_f32(a.to_f32() * scale));
+        }
+        assert!(fill_dropout(&s, 0, 0.1, &x, &mut y[..5]).is_err());
+    }
+}

@@ -1,0 +1,100 @@
+"""Deterministic Dropout: mask = f(seed, name, step, index); backward regenerates it."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import seedstream as ss  # noqa: E402
+import seedstream.torch as sst  # noqa: E402
+from seedstream.torch.functional import dropout  # noqa: E402
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+def test_forward_and_backward_use_the_bernoulli_mask(dtype):
+    x = (torch.arange(1000, dtype=torch.float32) / 7 - 50).to(dtype).requires_grad_()
+    y = dropout(x, 0.3, generator=ss.Generator(8))
+    dropped = torch.from_numpy(ss.Generator(8).bernoulli(0.3, size=1000))
+    scale = torch.tensor(1 / 0.7, dtype=torch.float64).to(torch.float32 if dtype != torch.float64 else dtype)
+    want = torch.where(dropped, torch.zeros((), dtype=dtype), (x.detach().to(scale.dtype) * scale).to(dtype))
+    assert torch.equal(y, want)
+    grad = torch.linspace(-3, 3, 1000).to(dtype)
+    y.backward(grad)
+    want_grad = torch.where(dropped, torch.zeros((), dtype=dtype), (grad.to(scale.dtype) * scale).to(dtype))
+    assert torch.equal(x.grad, want_grad)
+
+
+def test_matches_torch_semantics_statistically():
+    x = torch.ones(200_000)
+    y = dropout(x, 0.25, generator=ss.Generator(1))
+    kept = (y != 0).float().mean().item()
+    assert abs(kept - 0.75) < 6 * (0.75 * 0.25 / 200_000) ** 0.5
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / 0.75))
+    assert dropout(x, 0.0, generator=ss.Generator(1)) is x
+    assert dropout(x, 0.5, generator=ss.Generator(1), training=False) is x
+    assert not dropout(x, 1.0, generator=ss.Generator(1)).any()
+
+
+def test_functional_advances_the_generator():
+    g = ss.Generator(2)
+    dropout(torch.ones(10), 0.5, generator=g)
+    assert g.position == 3
+
+
+def test_module_masks_depend_on_seed_name_step_only():
+    x = torch.ones(64, 64)
+    a = sst.Dropout(0.5, seed=1, name="block0")
+    b = sst.Dropout(0.5, seed=1, name="block0")
+    m1, m2 = a(x), a(x)
+    assert not torch.equal(m1, m2)  # a new mask each step
+    assert torch.equal(b(x), m1) and torch.equal(b(x), m2)
+    assert int(a.step) == 2
+    want = ss.Generator(1).child("block0", 1).bernoulli(0.5, size=64 * 64).reshape(64, 64)
+    assert torch.equal(m2 == 0, torch.from_numpy(want))
+    other = sst.Dropout(0.5, seed=1, name="block1")
+    assert not torch.equal(other(x), m1)
+    a.eval()
+    assert a(x) is x and int(a.step) == 2
+
+
+def test_resume_from_state_dict_continues_with_next_masks():
+    x = torch.ones(1000)
+    run = sst.Dropout(0.2, seed="run", name="d")
+    masks = [run(x) for _ in range(5)]
+    resumed = sst.Dropout(0.2, seed="run", name="d")
+    first = sst.Dropout(0.2, seed="run", name="d")
+    for _ in range(3):
+        first(x)
+    resumed.load_state_dict(first.state_dict())
+    assert torch.equal(resumed(x), masks[3]) and torch.equal(resumed(x), masks[4])
+
+
+def test_backward_stores_no_mask():
+    """The autograd graph saves no tensor of the input's size (the mask is regenerated)."""
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel())
+        return t
+
+    x = torch.ones(10_000, requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        dropout(x, 0.5, generator=ss.Generator(3)).sum().backward()
+    assert sum(saved) == 0
+    saved.clear()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        torch.nn.functional.dropout(x, 0.5).sum().backward()
+    assert sum(saved) >= 10_000
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="p"):
+        sst.Dropout(1.5, seed=1, name="x")
+    with pytest.raises(TypeError, match="name"):
+        sst.Dropout(0.5, seed=1, name=3)
+    with pytest.raises(TypeError, match="generator"):
+        dropout(torch.ones(3), 0.5, generator=None)
+    with pytest.raises(TypeError, match="x"):
+        dropout(torch.ones(3, dtype=torch.int64), 0.5, generator=ss.Generator(1))
+    with pytest.raises(ValueError, match="p"):
+        dropout(torch.ones(3), float("nan"), generator=ss.Generator(1))

@@ -1,0 +1,88 @@
+"""seedstream.torch tensor constructors: same values as the NumPy API, filled in place."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import seedstream as ss  # noqa: E402
+import seedstream.torch as sst  # noqa: E402
+
+
+def test_rand_equals_numpy_api_and_advances_alike():
+    g, h = ss.Generator(3), ss.Generator(3)
+    for dtype, np_dtype in [(torch.float32, np.float32), (torch.float64, np.float64)]:
+        t = sst.rand(4, 5, generator=g, dtype=dtype)
+        a = h.random((4, 5), dtype=np_dtype)
+        assert t.dtype == dtype and t.shape == (4, 5)
+        assert np.array_equal(t.numpy(), a)
+        assert g.position == h.position
+    assert sst.rand((2, 3), generator=g).shape == (2, 3)
+    assert sst.rand([2, 3], generator=g).shape == (2, 3)
+    assert sst.rand(torch.Size([2]), generator=g).shape == (2,)
+
+
+def test_out_is_filled_in_place_through_the_tensor_memory():
+    out = torch.empty(1000)
+    ptr = out.data_ptr()
+    res = sst.rand(1000, generator=ss.Generator(1), out=out)
+    assert res is out and out.data_ptr() == ptr
+    assert np.array_equal(out.numpy(), ss.Generator(1).random(1000, dtype=np.float32))
+
+
+def test_requires_grad_is_kept_and_filled_without_autograd():
+    p = torch.empty(10, requires_grad=True)
+    sst.rand(10, generator=ss.Generator(2), out=p)
+    assert p.requires_grad and p.grad_fn is None
+    q = sst.rand(3, generator=ss.Generator(2), requires_grad=True)
+    assert q.requires_grad
+
+
+def test_randint_randperm_bernoulli_match_numpy_api():
+    g, h = ss.Generator(4), ss.Generator(4)
+    assert np.array_equal(sst.randint(10, (100,), generator=g).numpy(), h.integers(10, size=100))
+    assert np.array_equal(
+        sst.randint(-5, 5, (7, 3), generator=g, dtype=torch.int16).numpy(),
+        h.integers(-5, 5, size=(7, 3), dtype=np.int16),
+    )
+    assert np.array_equal(sst.randperm(100, generator=g).numpy(), h.permutation(100))
+    assert np.array_equal(sst.bernoulli(0.3, 50, generator=g).numpy(), h.bernoulli(0.3, size=50))
+    assert g.position == h.position
+
+
+def test_meta_device_draws_nothing():
+    g = ss.Generator(5)
+    t = sst.rand(10, 7, generator=g, device="meta")
+    assert t.device.type == "meta" and t.shape == (10, 7)
+    sst.randperm(11, generator=g, device="meta")
+    assert g.position == 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensor_has_the_cpu_values():
+    t = sst.rand(1000, generator=ss.Generator(6), device="cuda")
+    assert t.device.type == "cuda"
+    assert np.array_equal(t.cpu().numpy(), ss.Generator(6).random(1000, dtype=np.float32))
+
+
+def test_bad_arguments():
+    g = ss.Generator(1)
+    with pytest.raises(TypeError, match="generator"):
+        sst.rand(3, generator=np.random.default_rng())
+    with pytest.raises(ValueError, match="dtype"):
+        sst.rand(3, generator=g, dtype=torch.int32)
+    with pytest.raises(ValueError, match="out"):
+        sst.rand(3, generator=g, out=torch.empty(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="out"):
+        sst.rand(4, 2, generator=g, out=torch.empty(2, 4).t())
+    with pytest.raises(ValueError, match="size"):
+        sst.rand(-1, generator=g)
+    with pytest.raises(ValueError, match="dtype"):
+        sst.randint(3, (2,), generator=g, dtype=torch.float32)
+    with pytest.raises(TypeError, match="randint"):
+        sst.randint(3, generator=g)
+    with pytest.raises(ValueError, match="p"):
+        sst.bernoulli(1.5, 3, generator=g)
+    with pytest.raises(ValueError, match="n"):
+        sst.randperm(-2, generator=g)
+    assert g.position == 0
