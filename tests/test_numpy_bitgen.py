@@ -122,6 +122,10 @@ class Base:
         assert a.state["has_uint32"] == 1
         assert _same_state(a.state, b.state)
         assert {k: type(x) for k, x in a.state.items()} == {k: type(x) for k, x in b.state.items()}
+        # random_raw leaves the buffered half alone, as NumPy's next_raw does.
+        assert np.array_equal(a.random_raw(3), b.random_raw(3))
+        assert a.state["has_uint32"] == 1
+        assert _same_state(a.state, b.state)
 
     def test_state_round_trip_and_cross_loading(self):
         src = np.random.Generator(self.theirs(3))
