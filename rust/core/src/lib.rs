@@ -9,6 +9,7 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod detmath;
 pub mod distr;
 pub mod error;
 pub mod fill;
