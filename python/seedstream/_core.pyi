@@ -9,6 +9,7 @@ __all__ = [
     "Pcg64Engine",
     "Stream",
     "__version__",
+    "_detmath",
     "_get_chunk_blocks",
     "_set_chunk_blocks",
     "_set_simd_level",
@@ -34,6 +35,7 @@ def simd_level() -> str:
     """The SIMD level used for Philox blocks: "scalar", "baseline", "avx2" or "avx512"."""
 
 def _set_simd_level(name: str) -> bool: ...
+def _detmath(name: str, x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]: ...
 
 @final
 class Stream:

@@ -184,19 +184,21 @@ def _series(t: float) -> float:
     return total
 
 
-def _mills(t: float) -> float:
+def _mills(t: float, depth: int) -> float:
     r = t
-    for n in range(200, 0, -1):
+    for n in range(depth, 0, -1):
         r = t + float(n) / r
     return 1.0 / r
 
 
 def Q(t: float) -> float:
-    if t < 1.5:
+    if t < 0.5:
         return 0.5 - pdf(t) * _series(t)
+    if t < 1.5:
+        return pdf(t) * _mills(t, 1600)
     if t == float("inf"):
         return 0.0
-    return pdf(t) * _mills(t)
+    return pdf(t) * _mills(t, 200)
 
 
 def D(x: float) -> float:

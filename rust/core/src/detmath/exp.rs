@@ -11,7 +11,7 @@
 
 use super::horner_f64;
 
-const INV_LN2: f64 = 1.4426950408889634; // 0x1.71547652b82fep+0
+const INV_LN2: f64 = std::f64::consts::LOG2_E; // 0x1.71547652b82fep+0
 /// 1.5 * 2^52: adding and subtracting it rounds a value below 2^51 to an integer, ties to even.
 const SHIFTER: f64 = 6755399441055744.0;
 /// ln(2) split so that `k * LN2_HI` is exact for |k| < 2^21.

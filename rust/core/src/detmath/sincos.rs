@@ -15,7 +15,7 @@ use super::{horner_f32, horner_f64};
 
 /// sin(pi t / 4) / t as a polynomial in t^2, t in [0, 1] (binary32).
 const SIN_F32: [f32; 4] = [
-    0.7853982,     // 0x1.921fb6p-1
+    std::f32::consts::FRAC_PI_4, // 0x1.921fb6p-1 (the fit's leading term is pi/4 itself)
     -0.080745436,  // -0x1.4abbbap-4
     0.0024900069,  // 0x1.465ec4p-9
     -3.595429e-05, // -0x1.2d9b4p-15
@@ -30,13 +30,13 @@ const COS_F32: [f32; 5] = [
 ];
 /// sin(pi t / 4) / t as a polynomial in t^2 (binary64).
 const SIN_F64: [f64; 7] = [
-    0.7853981633974483,     // 0x1.921fb54442d18p-1
-    -0.08074551218828054,   // -0x1.4abbce625be41p-4
-    0.002490394570188844,   // 0x1.466bc677587f8p-9
-    -3.657620415891387e-05, // -0x1.32d2cce2e5b19p-15
-    3.133616225433416e-07,  // 0x1.50782fda12d96p-22
+    std::f64::consts::FRAC_PI_4, // 0x1.921fb54442d18p-1 (the fit's leading term is pi/4 itself)
+    -0.08074551218828054,    // -0x1.4abbce625be41p-4
+    0.002490394570188844,    // 0x1.466bc677587f8p-9
+    -3.657620415891387e-05,  // -0x1.32d2cce2e5b19p-15
+    3.133616225433416e-07,   // 0x1.50782fda12d96p-22
     -1.7571500746983935e-09, // -0x1.e30071afc3e59p-30
-    6.877360573166326e-12,  // 0x1.e3f38399551bfp-38
+    6.877360573166326e-12,   // 0x1.e3f38399551bfp-38
 ];
 /// cos(pi t / 4) as a polynomial in t^2 (binary64).
 const COS_F64: [f64; 8] = [
@@ -123,23 +123,48 @@ mod tests {
 
     #[test]
     fn constants_are_the_specified_bits() {
-        let b: Vec<u32> = SIN_F32.iter().chain(&COS_F32).map(|c| c.to_bits()).collect();
+        let b: Vec<u32> = SIN_F32
+            .iter()
+            .chain(&COS_F32)
+            .map(|c| c.to_bits())
+            .collect();
         assert_eq!(
             b,
             [
-                0x3F49_0FDB, 0xBDA5_5DDD, 0x3B23_2F62, 0xB816_CDA0, 0x3F80_0000, 0xBE9D_E9E6,
-                0x3C81_E0EE, 0xB9AA_E2BD, 0x366C_E174
+                0x3F49_0FDB,
+                0xBDA5_5DDD,
+                0x3B23_2F62,
+                0xB816_CDA0,
+                0x3F80_0000,
+                0xBE9D_E9E6,
+                0x3C81_E0EE,
+                0xB9AA_E2BD,
+                0x366C_E174
             ]
         );
-        let b: Vec<u64> = SIN_F64.iter().chain(&COS_F64).map(|c| c.to_bits()).collect();
+        let b: Vec<u64> = SIN_F64
+            .iter()
+            .chain(&COS_F64)
+            .map(|c| c.to_bits())
+            .collect();
         assert_eq!(
             b,
             [
-                0x3FE9_21FB_5444_2D18, 0xBFB4_ABBC_E625_BE41, 0x3F64_66BC_6775_87F8,
-                0xBF03_2D2C_CE2E_5B19, 0x3E95_0782_FDA1_2D96, 0xBE1E_3007_1AFC_3E59,
-                0x3D9E_3F38_3995_51BF, 0x3FF0_0000_0000_0000, 0xBFD3_BD3C_C9BE_45DE,
-                0x3F90_3C1F_081B_5AAC, 0xBF35_5D3C_7E3C_90F8, 0x3ECE_1F50_6835_5E15,
-                0xBE5A_6D1E_C790_6C20, 0x3DDF_9CC4_1140_BB60, 0xBD5B_264B_A152_378A
+                0x3FE9_21FB_5444_2D18,
+                0xBFB4_ABBC_E625_BE41,
+                0x3F64_66BC_6775_87F8,
+                0xBF03_2D2C_CE2E_5B19,
+                0x3E95_0782_FDA1_2D96,
+                0xBE1E_3007_1AFC_3E59,
+                0x3D9E_3F38_3995_51BF,
+                0x3FF0_0000_0000_0000,
+                0xBFD3_BD3C_C9BE_45DE,
+                0x3F90_3C1F_081B_5AAC,
+                0xBF35_5D3C_7E3C_90F8,
+                0x3ECE_1F50_6835_5E15,
+                0xBE5A_6D1E_C790_6C20,
+                0x3DDF_9CC4_1140_BB60,
+                0xBD5B_264B_A152_378A
             ]
         );
     }
@@ -161,11 +186,27 @@ mod tests {
     #[test]
     fn octants_cover_the_circle() {
         // The angle of word `b` is 2 pi (b >> 6 + 1/2) / 2^26 for binary32.
-        for &b in &[0u32, 1 << 29, 3 << 29, 0x7FFF_FFFF, 0x8000_0040, 0xDEAD_BEEF, u32::MAX] {
+        for &b in &[
+            0u32,
+            1 << 29,
+            3 << 29,
+            0x7FFF_FFFF,
+            0x8000_0040,
+            0xDEAD_BEEF,
+            u32::MAX,
+        ] {
             let theta = 2.0 * PI * (f64::from(b >> 6) + 0.5) / f64::from(1u32 << 26);
             let (c, s) = cos_sin_octant_f32(b);
-            assert!(f32_err(c, theta.cos()) < 2.0, "b={b:#x} cos {c} vs {}", theta.cos());
-            assert!(f32_err(s, theta.sin()) < 2.0, "b={b:#x} sin {s} vs {}", theta.sin());
+            assert!(
+                f32_err(c, theta.cos()) < 2.0,
+                "b={b:#x} cos {c} vs {}",
+                theta.cos()
+            );
+            assert!(
+                f32_err(s, theta.sin()) < 2.0,
+                "b={b:#x} sin {s} vs {}",
+                theta.sin()
+            );
         }
         let mut state = 0x1234_5678_9ABC_DEF1u64;
         for _ in 0..100_000 {
@@ -174,11 +215,15 @@ mod tests {
             state ^= state << 17;
             // The angle in (-pi, pi], from the exact integer 2n + 1 over 2^55 turns, so that
             // the reference itself is rounded only once, relative to its size.
-            let half_turns = (2 * i128::from(state >> 10) + 1) - if state >> 63 == 1 { 1 << 55 } else { 0 };
+            let half_turns =
+                (2 * i128::from(state >> 10) + 1) - if state >> 63 == 1 { 1 << 55 } else { 0 };
             let theta = 2.0 * PI * (half_turns as f64) / 2f64.powi(55);
             let (c, s) = cos_sin_octant_f64(state);
             let (wc, ws) = (theta.cos(), theta.sin());
-            assert!((c - wc).abs() < 6e-16 && (s - ws).abs() < 6e-16, "{state:#x}: {c} {s} vs {wc} {ws}");
+            assert!(
+                (c - wc).abs() < 6e-16 && (s - ws).abs() < 6e-16,
+                "{state:#x}: {c} {s} vs {wc} {ws}"
+            );
             assert!((c * c + s * s - 1.0).abs() < 1e-15);
         }
     }

@@ -28,9 +28,14 @@ impl FloatFormat {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [FloatFormat::F64, FloatFormat::F32, FloatFormat::F16, FloatFormat::Bf16]
-            .into_iter()
-            .find(|f| f.name() == name)
+        [
+            FloatFormat::F64,
+            FloatFormat::F32,
+            FloatFormat::F16,
+            FloatFormat::Bf16,
+        ]
+        .into_iter()
+        .find(|f| f.name() == name)
     }
 
     /// Words of the word stream per element: 2 for binary64 (53-bit uniforms), else 1.
@@ -63,18 +68,27 @@ impl FloatFormat {
         }
         let (zero, neg) = (v == 0.0, v < 0.0);
         match self {
-            FloatFormat::F64 => step(v.to_bits(), neg, zero).map_or(f64::from_bits(1), f64::from_bits),
+            FloatFormat::F64 => {
+                step(v.to_bits(), neg, zero).map_or(f64::from_bits(1), f64::from_bits)
+            }
             FloatFormat::F32 => {
                 let b = (v as f32).to_bits();
-                f64::from(step(u64::from(b), neg, zero).map_or(f32::from_bits(1), |b| f32::from_bits(b as u32)))
+                f64::from(
+                    step(u64::from(b), neg, zero)
+                        .map_or(f32::from_bits(1), |b| f32::from_bits(b as u32)),
+                )
             }
             FloatFormat::F16 => {
                 let b = f16::from_f64(v).to_bits();
-                step(u64::from(b), neg, zero).map_or(f16::from_bits(1), |b| f16::from_bits(b as u16)).to_f64()
+                step(u64::from(b), neg, zero)
+                    .map_or(f16::from_bits(1), |b| f16::from_bits(b as u16))
+                    .to_f64()
             }
             FloatFormat::Bf16 => {
                 let b = bf16::from_f64(v).to_bits();
-                step(u64::from(b), neg, zero).map_or(bf16::from_bits(1), |b| bf16::from_bits(b as u16)).to_f64()
+                step(u64::from(b), neg, zero)
+                    .map_or(bf16::from_bits(1), |b| bf16::from_bits(b as u16))
+                    .to_f64()
             }
         }
     }
@@ -166,8 +180,14 @@ mod tests {
         use FloatFormat::*;
         assert_eq!(F64.round_up(0.1), 0.1);
         assert_eq!(F32.round_up(0.1), f64::from(0.1f32)); // 0.1f32 is above 0.1
-        assert_eq!(F32.round_down(0.1), f64::from(f32::from_bits(0.1f32.to_bits() - 1)));
-        assert_eq!(F32.round_up(-0.1), f64::from(f32::from_bits((-0.1f32).to_bits() - 1)));
+        assert_eq!(
+            F32.round_down(0.1),
+            f64::from(f32::from_bits(0.1f32.to_bits() - 1))
+        );
+        assert_eq!(
+            F32.round_up(-0.1),
+            f64::from(f32::from_bits((-0.1f32).to_bits() - 1))
+        );
         assert_eq!(F32.round_down(-0.1), f64::from(-0.1f32));
         assert_eq!(F16.round_up(65504.0), 65504.0);
         assert_eq!(F16.round_up(65504.5), f64::INFINITY);
@@ -190,12 +210,49 @@ mod tests {
 
     #[test]
     fn narrow_stores_round_from_f32() {
-        let src = [1.0f32 + 1.0 / 2048.0, 1.0 + 3.0 / 2048.0, 1.0 + 1.0 / 256.0, -0.0, 65520.0];
+        let src = [
+            1.0f32 + 1.0 / 2048.0,
+            1.0 + 3.0 / 2048.0,
+            1.0 + 1.0 / 256.0,
+            -0.0,
+            65520.0,
+        ];
         let mut h = [f16::ZERO; 5];
         f16::store(&mut h, &src);
-        assert_eq!(h.map(f16::to_bits), [0x3C00, 0x3C02, 0x3C04, 0x8000, 0x7C00]);
+        assert_eq!(
+            h.map(f16::to_bits),
+            [0x3C00, 0x3C02, 0x3C04, 0x8000, 0x7C00]
+        );
         let mut b = [bf16::ZERO; 5];
         bf16::store(&mut b, &src);
-        assert_eq!(b.map(bf16::to_bits), [0x3F80, 0x3F80, 0x3F80, 0x8000, 0x4780]);
+        assert_eq!(
+            b.map(bf16::to_bits),
+            [0x3F80, 0x3F80, 0x3F80, 0x8000, 0x4780]
+        );
+    }
+
+    #[test]
+    fn hardware_and_software_float16_rounding_agree() {
+        // FromF32 for f16 uses F16C where the CPU has it; `from_f32_const` never does. Both
+        // must be IEEE round-to-nearest-even: compare them on every tie point between two
+        // float16 values, its neighbours, and a spread of other bit patterns.
+        let mut src = Vec::new();
+        for h in 0..0x7C00u16 {
+            let (a, b) = (f16::from_bits(h).to_f32(), f16::from_bits(h + 1).to_f32());
+            let mid = (a + b) / 2.0; // exact in f32
+            for x in [mid.to_bits() - 1, mid.to_bits(), mid.to_bits() + 1, a.to_bits()] {
+                src.extend([f32::from_bits(x), -f32::from_bits(x)]);
+            }
+        }
+        let mut bits = 1u32;
+        while bits < 0x7F80_0000 {
+            src.extend([f32::from_bits(bits), -f32::from_bits(bits)]);
+            bits += 8191;
+        }
+        let mut fast = vec![f16::ZERO; src.len()];
+        f16::store(&mut fast, &src);
+        for (x, h) in src.iter().zip(&fast) {
+            assert_eq!(h.to_bits(), f16::from_f32_const(*x).to_bits(), "{x:e}");
+        }
     }
 }

@@ -59,7 +59,10 @@ impl Normal {
     /// `loc` finite, `scale` finite and >= 0 (0 gives `loc` exactly).
     pub fn new(loc: f64, scale: f64) -> Result<Self> {
         if !loc.is_finite() {
-            return Err(Error::invalid("loc", format!("expected a finite float, got {loc}")));
+            return Err(Error::invalid(
+                "loc",
+                format!("expected a finite float, got {loc}"),
+            ));
         }
         if !(scale.is_finite() && scale >= 0.0) {
             return Err(Error::invalid(

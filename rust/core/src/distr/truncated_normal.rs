@@ -22,7 +22,9 @@
 use half::{bf16, f16};
 
 use crate::detmath::ndtr::{mills_asymptotic_scaled, ndtr, ndtr_minus_half, upper_tail};
-use crate::detmath::ndtri::{far_tail_offset, ndtri_central_parts, ndtri_tail_parts, CENTRAL_LIMIT};
+use crate::detmath::ndtri::{
+    far_tail_offset, ndtri_central_parts, ndtri_tail_parts, CENTRAL_LIMIT,
+};
 use crate::detmath::{exp_f64, ln_f64};
 use crate::distr::bits::join_u64;
 use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
@@ -85,7 +87,10 @@ fn finite(name: &'static str, v: f64) -> Result<()> {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(Error::invalid(name, format!("expected a finite float, got {v}")))
+        Err(Error::invalid(
+            name,
+            format!("expected a finite float, got {v}"),
+        ))
     }
 }
 
@@ -102,7 +107,10 @@ impl TruncatedNormal {
         finite("a", a)?;
         finite("b", b)?;
         if a >= b {
-            return Err(Error::invalid("b", format!("expected a < b, got a={a}, b={b}")));
+            return Err(Error::invalid(
+                "b",
+                format!("expected a < b, got a={a}, b={b}"),
+            ));
         }
         let (lo, hi) = (format.round_up(a), format.round_down(b));
         if lo > hi {
@@ -111,7 +119,7 @@ impl TruncatedNormal {
                 format!("no {} value lies in [a, b] = [{a}, {b}]", format.name()),
             ));
         }
-        let clamp = |x: f64| x.max(-BOUND_LIMIT).min(BOUND_LIMIT);
+        let clamp = |x: f64| x.clamp(-BOUND_LIMIT, BOUND_LIMIT);
         let alpha = clamp((a - loc) / scale);
         let beta = clamp((b - loc) / scale);
         let method = if alpha >= FAR_TAIL {
@@ -121,7 +129,14 @@ impl TruncatedNormal {
         } else {
             Method::General(General::new(alpha, beta))
         };
-        Ok(TruncatedNormal { loc, scale, lo, hi, format, method })
+        Ok(TruncatedNormal {
+            loc,
+            scale,
+            lo,
+            hi,
+            format,
+            method,
+        })
     }
 
     pub fn format(&self) -> FloatFormat {
@@ -133,7 +148,11 @@ impl TruncatedNormal {
         if out.format() != self.format {
             return Err(Error::invalid(
                 "out",
-                format!("dtype {} does not match dtype={}", out.format().name(), self.format.name()),
+                format!(
+                    "dtype {} does not match dtype={}",
+                    out.format().name(),
+                    self.format.name()
+                ),
             ));
         }
         match self.method {
@@ -143,8 +162,20 @@ impl TruncatedNormal {
         Ok(())
     }
 
-    fn fill_with<B: BlockFn, S: Sampler>(&self, src: &B, first_block: u64, out: FloatSlice<'_>, sampler: S) {
-        let map = TruncMap { sampler, loc: self.loc, scale: self.scale, lo: self.lo, hi: self.hi };
+    fn fill_with<B: BlockFn, S: Sampler>(
+        &self,
+        src: &B,
+        first_block: u64,
+        out: FloatSlice<'_>,
+        sampler: S,
+    ) {
+        let map = TruncMap {
+            sampler,
+            loc: self.loc,
+            scale: self.scale,
+            lo: self.lo,
+            hi: self.hi,
+        };
         match out {
             FloatSlice::F64(o) => fill_elements(src, first_block, 2, o, &map),
             FloatSlice::F32(o) => fill_elements(src, first_block, 1, o, &map),
@@ -256,7 +287,6 @@ impl General {
             ratio_upper: qb / qa,
         }
     }
-
 }
 
 impl General {
@@ -344,7 +374,12 @@ impl FarTail {
         let s2 = mills_asymptotic_scaled(1.0 / (t2 * t2));
         // ln Q(t2) - ln Q(t1), written as a difference so nothing large cancels.
         let log_ratio = -((t2 - t1) * (t2 + t1)) * 0.5 - ln_f64(t2 / t1 * (s1 / s2));
-        FarTail { sign, t1, s1, ratio: exp_f64(log_ratio) }
+        FarTail {
+            sign,
+            t1,
+            s1,
+            ratio: exp_f64(log_ratio),
+        }
     }
 }
 
@@ -376,26 +411,49 @@ mod tests {
         let t = TruncatedNormal::new(0.0, 1.0, 30.0, 31.0, FloatFormat::F64).unwrap();
         assert!(matches!(t.method, Method::FarTail(FarTail { sign, .. }) if sign == 1.0));
         let t = TruncatedNormal::new(1.0, 0.5, -1e300, -20.0, FloatFormat::F32).unwrap();
-        assert!(matches!(t.method, Method::FarTail(FarTail { sign, t1, .. }) if sign == -1.0 && t1 == 42.0));
+        assert!(
+            matches!(t.method, Method::FarTail(FarTail { sign, t1, .. }) if sign == -1.0 && t1 == 42.0)
+        );
         assert!(TruncatedNormal::new(0.0, 1.0, 2.0, 2.0, FloatFormat::F64).is_err());
         assert!(TruncatedNormal::new(0.0, 0.0, 1.0, 2.0, FloatFormat::F64).is_err());
         assert!(TruncatedNormal::new(0.0, 1.0, f64::NEG_INFINITY, 2.0, FloatFormat::F64).is_err());
         // No float16 lies in [1 + 2^-12, 1 + 2^-11]: rejected, naming b.
-        let e = TruncatedNormal::new(0.0, 1.0, 1.0 + 1.0 / 4096.0, 1.0 + 1.0 / 2048.0, FloatFormat::F16);
+        let e = TruncatedNormal::new(
+            0.0,
+            1.0,
+            1.0 + 1.0 / 4096.0,
+            1.0 + 1.0 / 2048.0,
+            FloatFormat::F16,
+        );
         assert!(matches!(e, Err(Error::InvalidArgument { name: "b", .. })));
     }
 
     #[test]
     fn gathered_tails_equal_the_element_function() {
-        for (a, b) in [(-2.0, 2.0), (-0.1, 0.1), (1.0, 9.0), (-40.0, -29.0), (8.0, 8.5), (-1e9, 3.0)] {
+        for (a, b) in [
+            (-2.0, 2.0),
+            (-0.1, 0.1),
+            (1.0, 9.0),
+            (-40.0, -29.0),
+            (8.0, 8.5),
+            (-1e9, 3.0),
+        ] {
             let t = TruncatedNormal::new(0.0, 1.0, a, b, FloatFormat::F64).unwrap();
-            let Method::General(g) = t.method else { panic!("{a} {b}") };
+            let Method::General(g) = t.method else {
+                panic!("{a} {b}")
+            };
             for n in [0usize, 1, 7, 8, 9, 100, 256] {
-                let u: Vec<f64> = (0..n).map(|i| uniform_open_f64((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))).collect();
+                let u: Vec<f64> = (0..n)
+                    .map(|i| uniform_open_f64((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+                    .collect();
                 let mut z = vec![0f64; n];
                 g.quantiles(&u, &mut z);
                 for (i, (&u, &z)) in u.iter().zip(&z).enumerate() {
-                    assert_eq!(z.to_bits(), g.quantile(u).to_bits(), "[{a}, {b}] n={n} i={i}");
+                    assert_eq!(
+                        z.to_bits(),
+                        g.quantile(u).to_bits(),
+                        "[{a}, {b}] n={n} i={i}"
+                    );
                 }
             }
         }
@@ -404,13 +462,17 @@ mod tests {
     #[test]
     fn samples_stay_inside_and_hit_both_ends() {
         let t = TruncatedNormal::new(0.0, 1.0, -2.0, 2.0, FloatFormat::F64).unwrap();
-        let Method::General(g) = t.method else { panic!() };
+        let Method::General(g) = t.method else {
+            panic!()
+        };
         assert!((g.quantile(uniform_open_f64(0)) + 2.0).abs() < 1e-12);
         assert!((g.quantile(uniform_open_f64(u64::MAX)) - 2.0).abs() < 1e-12);
         assert!(g.quantile(0.5).abs() < 1e-16);
         // a = 8 sigma: the smallest uniform maps to 8, the largest to b.
         let t = TruncatedNormal::new(0.0, 1.0, 8.0, 9.0, FloatFormat::F64).unwrap();
-        let Method::General(g) = t.method else { panic!() };
+        let Method::General(g) = t.method else {
+            panic!()
+        };
         assert!((g.quantile(uniform_open_f64(0)) - 8.0).abs() < 1e-12);
         assert!((g.quantile(uniform_open_f64(u64::MAX)) - 9.0).abs() < 1e-3);
         let m = g.quantile(0.5);
