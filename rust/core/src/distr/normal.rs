@@ -6,7 +6,7 @@
 //! `2j, 2j + 1` for the binary32 family, block `j` for binary64). So element `i` depends
 //! only on (key, position, i), the prefix property holds, and the last element of an odd
 //! draw simply drops its partner. `r = sqrt(-2 ln u1)` with `u1` in (0, 1] built from all
-//! 32 (or 64) bits, so the largest |z| is 6.77 (binary32) or 9.42 (binary64).
+//! 32 (or 64) bits, so the largest |z| is 6.76 (binary32) or 9.49 (binary64).
 
 #![forbid(unsafe_code)]
 
