@@ -34,6 +34,7 @@ test: install-test lint
 
 bench: install-run
 	$(PY) benches/bench_numpy.py
+	$(PY) benches/bench_distributions.py
 
 clean:
 	rm -rf $(VENV) target

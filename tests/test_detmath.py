@@ -173,3 +173,49 @@ def test_fitted_coefficients_are_the_specified_ones():
         if single:
             coeffs = [float(np.float32(c)) for c in coeffs]
         assert coeffs == [float(c) for c in want[name]], name
+
+
+def test_far_tail_quantile():
+    """truncated-normal-v1's far-tail method (reference implementation, which the library
+    matches bit for bit in test_reference_distributions) against the exact quantile."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from reference import seedstream_ref as ref
+
+    worst = 0.0
+    for t1, t2 in [(30.0, 31.0), (30.5, 1e6), (40.0, 40.001), (1e8, 2e8)]:
+        u = np.concatenate([RNG.uniform(0, 1, 40), [2.0**-53, 1 - 2.0**-53, 0.5]])
+        z = ref._far_tail(1.0, t1, t2, u)
+        q1, q2 = mp.ncdf(-mp.mpf(t1)), mp.ncdf(-mp.mpf(t2))
+        for ui, zi in zip(u.tolist(), z.tolist()):
+            target = mp.log(q1) + mp.log((1 - mp.mpf(ui)) + mp.mpf(ui) * q2 / q1)
+            exact = mp.findroot(lambda t: mp.log(mp.ncdf(-t)) - target, mp.mpf(zi))
+            worst = max(worst, float(abs(mp.mpf(zi) - exact) / np.spacing(float(exact))))
+    assert worst < 1.0, worst
+
+
+def test_general_quantile():
+    """truncated-normal-v1's general method (reference implementation, bit-identical to the
+    library) against the exact quantile; error in ulps of max(1, |z|), since near z = 0 the
+    absolute error of p - 1/2 (about 2^-54) is what limits any inverse-CDF method."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from reference import seedstream_ref as ref
+
+    worst = 0.0
+    for a, b in [(-2.0, 2.0), (8.0, 9.0), (-1.0, 3.0), (-12.0, -6.0), (-29.0, 29.0)]:
+        u = np.concatenate([RNG.uniform(0, 1, 40), [2.0**-53, 1 - 2.0**-53, 0.5, 1e-9, 1 - 1e-9]])
+        z = ref._general(a, b, u)
+        pa, pb = mp.ncdf(a), mp.ncdf(b)
+        qa, qb = mp.ncdf(-a), mp.ncdf(-b)
+        for ui, zi in zip(u.tolist(), z.tolist()):
+            p = pa + mp.mpf(ui) * (pb - pa)
+            if p < 0.5:
+                exact = mp.findroot(lambda t: mp.log(mp.ncdf(t)) - mp.log(p), mp.mpf(zi))
+            else:
+                q = qa - mp.mpf(ui) * (qa - qb)
+                exact = mp.findroot(lambda t: mp.log(mp.ncdf(-t)) - mp.log(q), mp.mpf(zi))
+            worst = max(worst, float(abs(mp.mpf(zi) - exact) / np.spacing(max(1.0, abs(float(exact))))))
+    assert worst < 8.0, worst

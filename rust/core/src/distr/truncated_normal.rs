@@ -12,7 +12,7 @@
 //!   bound of -8 sigma or an upper one of +8 sigma keeps full relative precision;
 //! - when the whole interval lies beyond 30 sigma on one side, the tail equation is solved
 //!   by Newton's method in the offset from the near bound (`detmath::ndtri::far_tail_offset`),
-//!   exact to rounding however far out the interval is.
+//!   within about half an ulp of the exact quantile however far out the interval is.
 //!
 //! Then `x = loc + scale * z`, clamped to [lo, hi], the smallest and largest values of the
 //! output format inside [a, b], and rounded: samples never leave [a, b].
