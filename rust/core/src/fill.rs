@@ -4,7 +4,7 @@
 
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use rayon::ThreadPool;
@@ -24,12 +24,16 @@ static CHUNK_BLOCKS: AtomicU64 = AtomicU64::new(1 << 14);
 static POOL: Mutex<Option<(usize, Arc<ThreadPool>)>> = Mutex::new(None);
 
 /// Threads used for large fills: the value set by [`set_num_threads`], else the number of
-/// CPUs available to this process.
+/// CPUs available to this process (detected once: on Linux the query reads cgroup files
+/// and costs tens of microseconds, more than a small draw itself).
 pub fn num_threads() -> usize {
+    static DETECTED: OnceLock<usize> = OnceLock::new();
     match NUM_THREADS.load(Ordering::Relaxed) {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        0 => *DETECTED.get_or_init(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }),
         n => n,
     }
 }

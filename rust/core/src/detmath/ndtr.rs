@@ -91,28 +91,63 @@ pub fn upper_tail(t: f64) -> f64 {
     }
 }
 
+/// The normal CDF at one point `x`, in the three forms the truncated normal needs, all
+/// from one evaluation of `Q(|x|)` (the continued fraction is the costly part of a draw's
+/// setup).
+#[derive(Debug, Clone, Copy)]
+pub struct NormalCdfAt {
+    x: f64,
+    /// Q(|x|).
+    q: f64,
+}
+
+impl NormalCdfAt {
+    pub fn new(x: f64) -> Self {
+        NormalCdfAt { x, q: upper_tail(x.abs()) }
+    }
+
+    /// Phi(x), with relative accuracy for x < 0.
+    pub fn phi(&self) -> f64 {
+        if self.x < 0.0 {
+            self.q
+        } else {
+            1.0 - self.q
+        }
+    }
+
+    /// Q(x) = Phi(-x) = 1 - Phi(x), with relative accuracy for x > 0.
+    pub fn upper(&self) -> f64 {
+        if self.x >= 0.0 {
+            self.q
+        } else {
+            1.0 - self.q
+        }
+    }
+
+    /// Phi(x) - 1/2, with relative accuracy near 0 (odd in x).
+    pub fn minus_half(&self) -> f64 {
+        let t = self.x.abs();
+        let d = if t < SERIES_LIMIT {
+            pdf(t) * series(t)
+        } else {
+            0.5 - self.q
+        };
+        if self.x < 0.0 {
+            -d
+        } else {
+            d
+        }
+    }
+}
+
 /// Phi(x) - 1/2, with relative accuracy near 0 (odd in x).
 pub fn ndtr_minus_half(x: f64) -> f64 {
-    let t = x.abs();
-    let d = if t < SERIES_LIMIT {
-        pdf(t) * series(t)
-    } else {
-        0.5 - upper_tail(t)
-    };
-    if x < 0.0 {
-        -d
-    } else {
-        d
-    }
+    NormalCdfAt::new(x).minus_half()
 }
 
 /// Phi(x), with relative accuracy for x < 0.
 pub fn ndtr(x: f64) -> f64 {
-    if x < 0.0 {
-        upper_tail(-x)
-    } else {
-        1.0 - upper_tail(x)
-    }
+    NormalCdfAt::new(x).phi()
 }
 
 #[cfg(test)]

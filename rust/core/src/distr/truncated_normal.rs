@@ -21,7 +21,7 @@
 
 use half::{bf16, f16};
 
-use crate::detmath::ndtr::{mills_asymptotic_scaled, ndtr, ndtr_minus_half, upper_tail};
+use crate::detmath::ndtr::{mills_asymptotic_scaled, NormalCdfAt};
 use crate::detmath::ndtri::{
     far_tail_offset, ndtri_central_parts, ndtri_tail_parts, CENTRAL_LIMIT,
 };
@@ -268,18 +268,19 @@ pub fn uniform_open_f64(x: u64) -> f64 {
 
 impl General {
     fn new(alpha: f64, beta: f64) -> Self {
-        let (pa, pb) = (ndtr(alpha), ndtr(beta));
-        let (qa, qb) = (upper_tail_of(alpha), upper_tail_of(beta));
+        let (at_a, at_b) = (NormalCdfAt::new(alpha), NormalCdfAt::new(beta));
+        let (pa, pb) = (at_a.phi(), at_b.phi());
+        let (qa, qb) = (at_a.upper(), at_b.upper());
         // Phi(beta) - Phi(alpha) from the side where the two terms do not cancel.
         let w = if alpha >= 0.0 {
             qa - qb
         } else if beta <= 0.0 {
             pb - pa
         } else {
-            ndtr_minus_half(beta) - ndtr_minus_half(alpha)
+            at_b.minus_half() - at_a.minus_half()
         };
         General {
-            c0: ndtr_minus_half(alpha),
+            c0: at_a.minus_half(),
             w,
             log_pb: ln_f64(pb),
             ratio_lower: pa / pb,
@@ -355,15 +356,6 @@ impl Sampler for General {
         for (&j, &zt) in index[..tails].iter().zip(&zt) {
             z[usize::from(j)] = zt;
         }
-    }
-}
-
-/// Q(x) = Phi(-x) for any x, with relative accuracy for x > 0.
-fn upper_tail_of(x: f64) -> f64 {
-    if x >= 0.0 {
-        upper_tail(x)
-    } else {
-        1.0 - upper_tail(-x)
     }
 }
 
