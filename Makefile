@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test install-run install-test bench clean
+.PHONY: run test lint install-run install-test bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,20 @@ install-test: $(PY)
 run: install-run
 	$(PY) -m seedstream
 
-test: install-test
+# Enforces clippy.toml's ban on libm and fused multiply-add calls where clippy is installed.
+lint:
+	@if cargo clippy --version >/dev/null 2>&1; then \
+		cargo clippy --workspace --all-targets --quiet -- -D clippy::disallowed_methods; \
+	else echo "cargo clippy not installed: skipping the disallowed-methods lint"; fi
+
+test: install-test lint
 	cargo test --workspace
 	$(PY) -m mypy.stubtest seedstream._core
 	$(PY) -m pytest -m "not slow"
 
 bench: install-run
 	$(PY) benches/bench_numpy.py
+	$(PY) benches/bench_distributions.py
 
 clean:
 	rm -rf $(VENV) target

@@ -214,3 +214,80 @@ def test_shuffle_and_permutation_input():
     with pytest.raises(ValueError, match="x"):
         g.shuffle(np.array(3))
     assert g.position == 0
+
+
+# ------------------------------------------------------------------------------------
+# Continuous distributions
+# ------------------------------------------------------------------------------------
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    "call,exc,name",
+    [
+        (lambda g: g.normal(0.0, -1.0, 3), ValueError, "scale"),
+        (lambda g: g.normal(0.0, -0.0 - 1e-300, 3), ValueError, "scale"),
+        (lambda g: g.normal(NAN, 1.0, 3), ValueError, "loc"),
+        (lambda g: g.normal(INF, 1.0, 3), ValueError, "loc"),
+        (lambda g: g.normal(0.0, NAN, 3), ValueError, "scale"),
+        (lambda g: g.normal(0.0, INF, 3), ValueError, "scale"),
+        (lambda g: g.normal("0", 1.0, 3), TypeError, "loc"),
+        (lambda g: g.normal(0.0, None, 3), TypeError, "scale"),
+        (lambda g: g.normal(0.0, True, 3), TypeError, "scale"),
+        (lambda g: g.normal(np.array([0.0]), 1.0, 3), TypeError, "loc"),
+        (lambda g: g.uniform(NAN, 1.0, 3), ValueError, "low"),
+        (lambda g: g.uniform(0.0, -INF, 3), ValueError, "high"),
+        (lambda g: g.uniform(2.0, 1.0, 3), ValueError, "high"),
+        (lambda g: g.uniform(-1e308, 1e308, 3), ValueError, "high"),  # high - low overflows
+        (lambda g: g.uniform(0.1, 0.1 + 1e-12, 3, dtype=np.float16), ValueError, "high"),  # no binary32 value
+        (lambda g: g.truncated_normal(0.0, 0.0, size=3), ValueError, "scale"),
+        (lambda g: g.truncated_normal(0.0, -2.0, size=3), ValueError, "scale"),
+        (lambda g: g.truncated_normal(0.0, 1.0, 2.0, 2.0, 3), ValueError, "b"),
+        (lambda g: g.truncated_normal(0.0, 1.0, 3.0, 2.0, 3), ValueError, "b"),
+        (lambda g: g.truncated_normal(0.0, 1.0, -INF, 2.0, 3), ValueError, "a"),
+        (lambda g: g.truncated_normal(0.0, 1.0, NAN, 2.0, 3), ValueError, "a"),
+        (lambda g: g.truncated_normal(0.0, 1.0, -2.0, INF, 3), ValueError, "b"),
+        (lambda g: g.truncated_normal(NAN, 1.0, size=3), ValueError, "loc"),
+        (lambda g: g.truncated_normal(0.0, 1.0, 1.0 + 1e-9, 1.0 + 2e-9, 3, dtype=np.float32), ValueError, "b"),
+        (lambda g: g.truncated_normal(0.0, 1.0, "a", 1.0, 3), TypeError, "a"),
+        (lambda g: g.standard_normal(3, dtype=np.int32), ValueError, "dtype"),
+        (lambda g: g.standard_normal(3, dtype=np.complex64), ValueError, "dtype"),
+        (lambda g: g.normal(size=3, dtype=np.float128 if hasattr(np, "float128") else np.longdouble), ValueError, "dtype"),
+        (lambda g: g.uniform(size=3, dtype="not-a-dtype"), TypeError, "dtype"),
+        (lambda g: g.truncated_normal(size=3, dtype=np.uint16), ValueError, "dtype"),
+        (lambda g: g.standard_normal(-1), ValueError, "size"),
+        (lambda g: g.standard_normal(out=np.empty(3, np.float32)), ValueError, "out"),
+        (lambda g: g.standard_normal(out=np.empty(3, np.uint16), dtype=np.float16), ValueError, "out"),
+        (lambda g: g.uniform(out=np.empty((4, 4))[:, ::2]), ValueError, "out"),
+    ],
+)
+def test_bad_distribution_arguments(call, exc, name):
+    g = ss.Generator(1)
+    with pytest.raises(exc, match=name):
+        call(g)
+    assert g.position == 0
+
+
+def test_core_rejects_bad_distribution_arguments_too():
+    """The bindings and the core check again: ValueError naming the argument, no panic."""
+    s = _core.Stream.from_seed(1, "philox")
+    out = np.empty(3)
+    with pytest.raises(ValueError, match="scale"):
+        s.fill_normal(out, "float64", 0.0, -1.0)
+    with pytest.raises(ValueError, match="loc"):
+        s.fill_normal(out, "float64", float("nan"), 1.0)
+    with pytest.raises(ValueError, match="b"):
+        s.fill_truncated_normal(out, "float64", 0.0, 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="scale"):
+        s.fill_truncated_normal(out, "float64", 0.0, 0.0, -1.0, 1.0)
+    with pytest.raises(ValueError, match="high"):
+        s.fill_uniform(out, "float64", 1.0, 0.0)
+    with pytest.raises(ValueError, match="dtype"):
+        s.fill_uniform(out, "float8", 0.0, 1.0)
+    with pytest.raises(TypeError, match="out"):
+        s.fill_normal(out, "float32", 0.0, 1.0)  # a float64 buffer named float32
+    with pytest.raises(TypeError, match="out"):
+        s.fill_normal(np.empty(3, np.float16), "float16", 0.0, 1.0)  # 16-bit goes as uint16
+    with pytest.raises(ValueError, match="out"):
+        s.fill_normal(np.empty((4, 4))[:, ::2], "float64", 0.0, 1.0)
+    assert s.position == 0

@@ -4,6 +4,7 @@ import copy
 import pickle
 import threading
 
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -23,6 +24,15 @@ ELEMENTWISE = [
     ("integers", {"low": -128, "high": 127, "dtype": np.int8, "endpoint": True}, 2),
     ("bernoulli", {"p": 0.3}, 1),
 ]
+# The continuous distributions in every output format: float64 takes two words per
+# element, the float32 family one (docs/spec.md#positions).
+for _dt, _w in [(np.float64, 2), (np.float32, 1), (np.float16, 1), (ml_dtypes.bfloat16, 1)]:
+    ELEMENTWISE += [
+        ("standard_normal", {"dtype": _dt}, _w),
+        ("normal", {"loc": -1.0, "scale": 3.0, "dtype": _dt}, _w),
+        ("uniform", {"low": -2.0, "high": 5.0, "dtype": _dt}, _w),
+        ("truncated_normal", {"loc": 0.5, "scale": 2.0, "a": -1.0, "b": 4.0, "dtype": _dt}, _w),
+    ]
 
 
 def draw(g, method, kwargs, size):
@@ -296,3 +306,47 @@ def test_concurrent_draws_never_tear_state():
     expected = {row.tobytes() for row in whole}
     got = [a.tobytes() for r in results for a in r]
     assert len(set(got)) == total and set(got) == expected
+
+
+def test_standard_normal_is_normal_0_1_and_uniform_0_1_is_random():
+    for dt in (np.float64, np.float32, np.float16, ml_dtypes.bfloat16):
+        a = ss.Generator(4).standard_normal(1001, dtype=dt)
+        b = ss.Generator(4).normal(0.0, 1.0, 1001, dtype=dt)
+        assert a.tobytes() == b.tobytes()
+        assert not np.signbit(a[a == 0]).any()  # never -0.0
+    for dt in (np.float64, np.float32):
+        assert ss.Generator(4).uniform(size=999, dtype=dt).tobytes() == ss.Generator(4).random(999, dtype=dt).tobytes()
+
+
+def test_sixteen_bit_formats_round_the_float32_sample():
+    """float16 and bfloat16 elements are the float32 element rounded to nearest even."""
+    for method, kw in [("standard_normal", {}), ("normal", {"loc": 3.0, "scale": 1e3}),
+                       ("uniform", {"low": -1.0, "high": 1.0}), ("truncated_normal", {"scale": 0.5})]:
+        x32 = getattr(ss.Generator(9), method)(size=5000, dtype=np.float32, **kw)
+        h = getattr(ss.Generator(9), method)(size=5000, dtype=np.float16, **kw)
+        b = getattr(ss.Generator(9), method)(size=5000, dtype=ml_dtypes.bfloat16, **kw)
+        with np.errstate(over="ignore"):
+            assert h.tobytes() == x32.astype(np.float16).tobytes(), method
+        assert b.tobytes() == x32.astype(ml_dtypes.bfloat16).tobytes(), method
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, ml_dtypes.bfloat16])
+def test_bounds_hold_after_rounding(dtype):
+    """Truncated normal (every dtype) and uniform (float64, float32) never leave [a, b] /
+    [low, high], even where the bounds are not values of the format."""
+    a, b = 0.1, 0.30000000000000004
+    x = ss.Generator(3).truncated_normal(0.2, 10.0, a, b, size=100_000, dtype=dtype).astype(np.float64)
+    assert x.min() >= a and x.max() <= b
+    u = ss.Generator(3).uniform(a, b, size=100_000, dtype=dtype)
+    if np.dtype(dtype).itemsize >= 4:
+        assert u.astype(np.float64).min() >= a and u.astype(np.float64).max() <= b
+    else:  # 16-bit uniform is the float32 sample cast (docs/spec.md#uniform-v1)
+        u32 = ss.Generator(3).uniform(a, b, size=100_000, dtype=np.float32)
+        assert u.tobytes() == u32.astype(dtype).tobytes()
+    # a = 8 sigma: all samples in [8, 9], most of them near 8
+    t = ss.Generator(3).truncated_normal(0.0, 1.0, 8.0, 9.0, size=100_000, dtype=dtype).astype(np.float64)
+    assert t.min() >= 8.0 and t.max() <= 9.0 and np.median(t) < 8.2
+
+
+def test_normal_with_zero_scale_is_loc():
+    assert (ss.Generator(1).normal(2.5, 0.0, 100) == 2.5).all()

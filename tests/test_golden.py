@@ -41,3 +41,32 @@ def test_golden_digests(algorithm):
             if MAKER.digest(MAKER.draw(make(), method, kwargs)) != FROZEN["digests"][key]:
                 mismatches.append(key)
     assert not mismatches, f"output changed for {mismatches}"
+
+
+# ------------------------------------------------------------------------------------
+# Continuous distributions: tests/golden/v1/digests_distributions.json
+# ------------------------------------------------------------------------------------
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, GOLDEN / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+DIST_MAKER = _load("make_digests_distributions")
+DIST_FROZEN = json.loads((GOLDEN / "digests_distributions.json").read_text())
+
+
+def test_distribution_golden_file_covers_every_case():
+    assert set(DIST_FROZEN["digests"]) == {key for key, *_ in DIST_MAKER.cases()}
+    assert DIST_FROZEN["n"] == 65_536
+
+
+@pytest.mark.parametrize("algorithm", ["philox", "pcg64"])
+def test_distribution_golden_digests(algorithm):
+    mismatches = []
+    for key, make, method, kwargs, dtype in DIST_MAKER.cases():
+        if key.startswith(algorithm + "|"):
+            if DIST_MAKER.digest(DIST_MAKER.draw(make(), method, kwargs, dtype)) != DIST_FROZEN["digests"][key]:
+                mismatches.append(key)
+    assert not mismatches, f"output changed for {mismatches}"

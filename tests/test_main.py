@@ -49,3 +49,22 @@ def test_bitgen_benchmark_runs_at_tiny_size():
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "| PCG64 | Generator.random(n) |" in r.stdout and "random_raw(n)" in r.stdout
+
+
+def test_distribution_benchmark_runs_at_tiny_size(tmp_path):
+    out = tmp_path / "d.json"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benches" / "bench_distributions.py"), "--size", "1e3", "--repeats", "1",
+         "--json", str(out)],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "| standard_normal float32 |" in r.stdout
+    assert json.loads(out.read_text())["n"] == 1000
+
+
+def test_accuracy_sweep_runs_quickly():
+    r = subprocess.run([sys.executable, str(ROOT / "benches" / "detmath_accuracy.py"), "--quick"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "| ln binary32 |" in r.stdout and "| AS 241 central |" in r.stdout

@@ -14,6 +14,7 @@ __all__ = [
     "Stream",
     "StreamBitGen",
     "__version__",
+    "_detmath",
     "_get_chunk_blocks",
     "_set_chunk_blocks",
     "_set_simd_level",
@@ -43,6 +44,7 @@ def simd_level() -> str:
     """The SIMD level used for Philox blocks: "scalar", "baseline", "avx2" or "avx512"."""
 
 def _set_simd_level(name: str) -> bool: ...
+def _detmath(name: str, x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]: ...
 
 @final
 class Stream:
@@ -65,6 +67,21 @@ class Stream:
     def fill_bits_u64(self, out: npt.NDArray[np.uint64]) -> None: ...
     def fill_random_f32(self, out: npt.NDArray[np.float32]) -> None: ...
     def fill_random_f64(self, out: npt.NDArray[np.float64]) -> None: ...
+    def fill_normal(
+        self, out: npt.NDArray[Union[np.floating, np.uint16]], dtype: str, loc: float, scale: float
+    ) -> None: ...
+    def fill_uniform(
+        self, out: npt.NDArray[Union[np.floating, np.uint16]], dtype: str, low: float, high: float
+    ) -> None: ...
+    def fill_truncated_normal(
+        self,
+        out: npt.NDArray[Union[np.floating, np.uint16]],
+        dtype: str,
+        loc: float,
+        scale: float,
+        a: float,
+        b: float,
+    ) -> None: ...
     def fill_integers(self, out: npt.NDArray[np.integer], low: int, range: int) -> None: ...
     def fill_bernoulli(self, out: npt.NDArray[np.bool_], p: float) -> None: ...
     def fill_permutation(self, out: npt.NDArray[np.int64]) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import MutableSequence
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
+import ml_dtypes
 import numpy as np
 
 from seedstream import _validate as v
@@ -14,6 +15,15 @@ if TYPE_CHECKING:
     from seedstream._bitgen import StreamBitGenerator
 
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+# Output formats of the continuous distributions; float16 and bfloat16 are the float32
+# value rounded to nearest even (docs/spec.md#float-formats).
+_CONTINUOUS = (
+    np.dtype(np.float64),
+    np.dtype(np.float32),
+    np.dtype(np.float16),
+    np.dtype(ml_dtypes.bfloat16),
+)
+_U16 = np.dtype(np.uint16)
 _BITS = (np.dtype(np.uint32), np.dtype(np.uint64))
 _INTS = tuple(
     np.dtype(t)
@@ -185,6 +195,91 @@ class Generator:
         else:
             self._stream.fill_random_f32(arr)
         return self._result(arr, size, out)
+
+    def _fill_continuous(self, method: str, args: Any, size: Any, dtype: Any, out: Any) -> Any:
+        dt = v.dtype(dtype, _CONTINUOUS)
+        arr = self._target(size, dt, out)
+        # 16-bit formats travel as uint16 views of the same memory.
+        buf = arr.view(_U16) if dt.itemsize == 2 else arr
+        getattr(self._stream, method)(buf, dt.name, *args)
+        return self._result(arr, size, out)
+
+    def standard_normal(self, size: Any = None, dtype: Any = np.float64, out: Optional[np.ndarray] = None) -> Any:
+        """Standard normal samples; the same bits as ``normal(0.0, 1.0, ...)``.
+
+        dtype: float64, float32, float16 or bfloat16 (``ml_dtypes.bfloat16``); the 16-bit
+        formats are the float32 sample rounded to nearest even. Box-Muller with the
+        library's own logarithm and cosine/sine (docs/spec.md#normal-v1): 2 words per
+        element for float64, 1 otherwise.
+        """
+        return self._fill_continuous("fill_normal", (0.0, 1.0), size, dtype, out)
+
+    def normal(
+        self,
+        loc: float = 0.0,
+        scale: float = 1.0,
+        size: Any = None,
+        dtype: Any = np.float64,
+        out: Optional[np.ndarray] = None,
+    ) -> Any:
+        """Normal samples ``loc + scale * z`` (computed in float64, then rounded to dtype).
+
+        ``loc`` and ``scale`` are finite floats, ``scale >= 0``. dtype as for
+        :meth:`standard_normal`.
+        """
+        loc_f = v.real(loc, "loc")
+        scale_f = v.real(scale, "scale")
+        if scale_f < 0:
+            raise ValueError(f"scale: expected a finite float >= 0, got {scale_f}")
+        return self._fill_continuous("fill_normal", (loc_f, scale_f), size, dtype, out)
+
+    def uniform(
+        self,
+        low: float = 0.0,
+        high: float = 1.0,
+        size: Any = None,
+        dtype: Any = np.float64,
+        out: Optional[np.ndarray] = None,
+    ) -> Any:
+        """Uniform samples ``low + (high - low) * U`` with ``U`` from :meth:`random`.
+
+        Computed in float64, clamped to the dtype's values inside [low, high] and rounded:
+        samples never leave [low, high] (they can equal ``high`` only through rounding).
+        ``uniform(0, 1)`` equals ``random()``. Requires finite ``low <= high``.
+        """
+        lo = v.real(low, "low")
+        hi = v.real(high, "high")
+        if lo > hi:
+            raise ValueError(f"high: expected low <= high, got low={lo}, high={hi}")
+        return self._fill_continuous("fill_uniform", (lo, hi), size, dtype, out)
+
+    def truncated_normal(
+        self,
+        loc: float = 0.0,
+        scale: float = 1.0,
+        a: float = -2.0,
+        b: float = 2.0,
+        size: Any = None,
+        dtype: Any = np.float64,
+        out: Optional[np.ndarray] = None,
+    ) -> Any:
+        """Normal(loc, scale) samples truncated to [a, b].
+
+        ``a`` and ``b`` are absolute bounds, as in ``torch.nn.init.trunc_normal_`` (so the
+        defaults with ``scale=0.02`` are +-100 standard deviations). Exact inverse-CDF
+        sampling, one uniform per element, accurate however far in the tail the interval
+        lies; samples never leave [a, b], also after rounding to dtype
+        (docs/spec.md#truncated-normal-v1). Requires finite ``a < b`` and ``scale > 0``.
+        """
+        loc_f = v.real(loc, "loc")
+        scale_f = v.real(scale, "scale")
+        if scale_f <= 0:
+            raise ValueError(f"scale: expected a finite float > 0, got {scale_f}")
+        a_f = v.real(a, "a")
+        b_f = v.real(b, "b")
+        if a_f >= b_f:
+            raise ValueError(f"b: expected a < b, got a={a_f}, b={b_f}")
+        return self._fill_continuous("fill_truncated_normal", (loc_f, scale_f, a_f, b_f), size, dtype, out)
 
     def integers(
         self,

@@ -38,10 +38,27 @@ GOLDEN: List[Tuple[str, str, Callable[[], np.ndarray], str]] = [
      "78e98a1d9c79c46f0c79f637dcfd5fc6a9fa77cb10dcc32593a249ef0a25c13a"),
     ("pcg64", "random float64 'hello'", lambda: ss.Generator("hello", algorithm="pcg64").random(N_GOLDEN),
      "2f24853ba4818d4f58d2df3741851870d5f8b712666404dbbd44cdea99b830d0"),
+    # A subset of tests/golden/v1/digests_distributions.json (16-bit formats as uint16 bits).
+    ("philox", "standard_normal float64", lambda: ss.Generator(42).standard_normal(N_GOLDEN),
+     "12b882884cacf0e6e97ad609c9b7c9ccef9ef1f9cf04b385baf58e9c8e3f27c4"),
+    ("philox", "standard_normal float32", lambda: ss.Generator(42).standard_normal(N_GOLDEN, dtype=np.float32),
+     "319652d7108ce2a75109f5dee3d11fdb2a9df65c6fc33231a1d053e982aa0b78"),
+    ("philox", "standard_normal bfloat16", lambda: ss.Generator(42).standard_normal(N_GOLDEN, dtype="bfloat16"),
+     "65405996dcf90b2e957afc6feb2f0acb6463b457c7459d3d9c0599ece6aafaa1"),
+    ("philox", "uniform(-2, 5) float16", lambda: ss.Generator(42).uniform(-2.0, 5.0, N_GOLDEN, dtype=np.float16),
+     "cf3d4ee5686d644a228af2f175855674b58158f71b827273b59ee0acf2bc0e88"),
+    ("philox", "truncated_normal float32",
+     lambda: ss.Generator(42).truncated_normal(size=N_GOLDEN, dtype=np.float32),
+     "be31b14489962f85667da9980a8e9aca4880ea6271fa6f7b0683f79dbd2a0bce"),
+    ("philox", "truncated_normal a = 8 sigma",
+     lambda: ss.Generator(42).truncated_normal(0.0, 1.0, 8.0, 9.0, size=N_GOLDEN),
+     "7deb5b7d4f88ddceb1b047dc760294b1671062a2299de02d72c0b2297fc573f3"),
 ]
 
 
 def _digest(arr: np.ndarray) -> str:
+    if arr.dtype.itemsize == 2:  # float16 / bfloat16: their bits
+        arr = arr.view(np.uint16)
     le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
     return hashlib.sha256(np.ascontiguousarray(le).tobytes()).hexdigest()
 
@@ -104,13 +121,20 @@ def _invariance(r: Report) -> None:
         _core._set_chunk_blocks(saved[1])
         ss.set_num_threads(saved[0])
         levels = [lv for lv in ("scalar", "baseline", "avx2", "avx512") if _core._set_simd_level(lv)]
+
+        def draws() -> List[bytes]:
+            g = ss.Generator("simd")
+            return [g.bits(100_003).tobytes(), g.standard_normal(100_003).tobytes(),
+                    g.standard_normal(100_003, dtype=np.float32).tobytes(),
+                    g.truncated_normal(size=100_003, dtype="bfloat16").tobytes()]
+
         _core._set_simd_level("scalar")
-        want = ss.Generator("simd").bits(100_003)
+        want_draws = draws()
         ok = True
         for lv in levels:
             _core._set_simd_level(lv)
-            ok &= bool(np.array_equal(ss.Generator("simd").bits(100_003), want))
-        r.check(f"identical bits at every SIMD level ({', '.join(levels)})", ok)
+            ok &= draws() == want_draws
+        r.check(f"identical bits at every SIMD level ({', '.join(levels)}), also for normals", ok)
     finally:
         ss.set_num_threads(saved[0])
         _core._set_chunk_blocks(saved[1])
@@ -139,6 +163,10 @@ def _throughput(n: int) -> None:
         ("integers [0, 1000) int64", lambda: rng.integers(0, 1000, n), lambda: g.integers(0, 1000, out=i64)),
         ("bernoulli 0.5 vs random() < p", lambda: rng.random(n) < 0.5, lambda: g.bernoulli(0.5, out=mask)),
         ("permutation", lambda: rng.permutation(n), lambda: g.permutation(n)),
+        ("standard_normal float32 (out=)", lambda: rng.standard_normal(n, dtype=np.float32, out=f32),
+         lambda: g.standard_normal(dtype=np.float32, out=f32)),
+        ("standard_normal float64 (out=)", lambda: rng.standard_normal(n, out=f64),
+         lambda: g.standard_normal(out=f64)),
     ]
     saved = ss.get_num_threads()
     print(f"\nThroughput, {n:.0e} elements, median of 5 (NumPy default_rng = PCG64, 1 thread)")

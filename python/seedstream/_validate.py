@@ -122,3 +122,13 @@ def integer(value: Any, arg: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
         raise TypeError(f"{arg}: expected an int, got {type(value).__name__}")
     return operator.index(value)
+
+
+def real(value: Any, arg: str) -> float:
+    """A finite real number (int or float, not bool) as a float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{arg}: expected a float, got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{arg}: expected a finite float, got {v}")
+    return v

@@ -4,8 +4,9 @@ Nothing here is derived from the Rust sources: every function follows one sectio
 specification, and the section is named in its docstring. Arithmetic uses only Python ints
 (for 128-bit and wider math), ``hashlib.sha256`` and NumPy integer/bit operations on uint64
 arrays with explicit masking for 32-bit words. No floating-point transcendental functions
-are used; the only float operations are exact conversions and multiplications by powers
-of two.
+are used in this file; the only float operations here are exact conversions and
+multiplications by powers of two. The continuous distributions use ``detmath_ref``, which
+follows the spec's IEEE operation sequences with NumPy's basic arithmetic.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import hashlib
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from . import detmath_ref as dm
 
 __all__ = [
     "MASK32",
@@ -480,6 +483,176 @@ class RefGenerator:
             for i, j in swaps:
                 x[i], x[j] = x[j], x[i]
 
+    # -- continuous distributions (spec: "Continuous distributions") --------------------
+    _FLOAT_FORMATS = ("float64", "float32", "float16", "bfloat16")
+
+    def _float_format(self, dtype: Any) -> str:
+        name = np.dtype(dtype).name
+        if name not in self._FLOAT_FORMATS:
+            raise ValueError(f"unsupported dtype {name}")
+        return name
+
+    def _float_words(self, n: int, fmt: str) -> np.ndarray:
+        """All words of the whole blocks of a draw of n elements; moves the position."""
+        per = 2 if fmt == "float64" else 1
+        nblocks = -(-n * per // 4)
+        self._check(nblocks)
+        words = blocks(self.algorithm, self._key, self._position, nblocks).reshape(-1)
+        self._take(nblocks)
+        return words
+
+    @staticmethod
+    def _store(x: np.ndarray, fmt: str) -> np.ndarray:
+        """binary64 values to the format: float32 rounds once, the 16-bit formats round the
+        float32 value to nearest even."""
+        if fmt == "float64":
+            return x.astype(np.float64)
+        x32 = x.astype(np.float32)
+        if fmt == "float32":
+            return x32
+        if fmt == "float16":
+            return dm.f32_to_f16_bits(x32).view(np.float16)
+        import ml_dtypes
+
+        return dm.f32_to_bf16_bits(x32).view(ml_dtypes.bfloat16)
+
+    def standard_normal(self, size: Any = None, dtype: Any = np.float64) -> Any:
+        return self.normal(0.0, 1.0, size, dtype)
+
+    def normal(self, loc: float = 0.0, scale: float = 1.0, size: Any = None, dtype: Any = np.float64) -> Any:
+        """normal-v1: Box-Muller pairs."""
+        loc, scale = float(loc), float(scale)
+        if not (np.isfinite(loc) and np.isfinite(scale) and scale >= 0):
+            raise ValueError("normal: loc, scale must be finite, scale >= 0")
+        fmt = self._float_format(dtype)
+        shape = _shape(size)
+        n = _count(shape)
+        words = self._float_words(n, fmt)
+        pairs = -(-n // 2)
+        if fmt == "float64":
+            w = words[: 4 * pairs].astype(np.uint64)
+            a = w[0::4] | (w[1::4] << _SH32)
+            b = w[2::4] | (w[3::4] << _SH32)
+            u1 = (a.astype(np.float64) + 0.5) * 2.0**-64
+            r = np.sqrt(0.0 - 2.0 * dm.ln64(u1))
+            c, s = dm.cos_sin_octant64(b)
+            z = np.empty(2 * pairs, dtype=np.float64)
+            z[0::2] = loc + scale * (r * c)
+            z[1::2] = loc + scale * (r * s)
+            flat = z[:n]
+        else:
+            w = words[: 2 * pairs].astype(np.uint32)
+            a, b = w[0::2], w[1::2]
+            u1 = (a.astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-32)
+            r = np.sqrt(np.float32(0.0) - np.float32(2.0) * dm.ln32(u1))
+            c, s = dm.cos_sin_octant32(b)
+            z = np.empty(2 * pairs, dtype=np.float64)
+            z[0::2] = loc + scale * (r * c).astype(np.float64)
+            z[1::2] = loc + scale * (r * s).astype(np.float64)
+            flat = z[:n]
+        return _finish(self._store(flat, fmt), shape)
+
+    def uniform(self, low: float = 0.0, high: float = 1.0, size: Any = None, dtype: Any = np.float64) -> Any:
+        """uniform-v1."""
+        low, high = float(low), float(high)
+        fmt = self._float_format(dtype)
+        clamp = "float64" if fmt == "float64" else "float32"
+        lo, hi = dm.round_up_to(clamp, low), dm.round_down_to(clamp, high)
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high and lo <= hi):
+            raise ValueError("uniform: bad low, high")
+        span = high - low
+        shape = _shape(size)
+        n = _count(shape)
+        words = self._float_words(n, fmt)
+        if fmt == "float64":
+            w = words[: 2 * n].astype(np.uint64)
+            u = ((w[0::2] | (w[1::2] << _SH32)) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        else:
+            w = words[:n].astype(np.uint64)
+            u = ((w >> np.uint64(8)).astype(np.float32) * np.float32(2.0**-24)).astype(np.float64)
+        x = low + span * u
+        x = np.where(x < lo, lo, x)
+        x = np.where(x > hi, hi, x)
+        return _finish(self._store(x, fmt), shape)
+
+    def truncated_normal(self, loc: float = 0.0, scale: float = 1.0, a: float = -2.0, b: float = 2.0,
+                         size: Any = None, dtype: Any = np.float64) -> Any:
+        """truncated-normal-v1."""
+        loc, scale, a, b = float(loc), float(scale), float(a), float(b)
+        fmt = self._float_format(dtype)
+        lo, hi = dm.round_up_to(fmt, a), dm.round_down_to(fmt, b)
+        if not (all(np.isfinite(v) for v in (loc, scale, a, b)) and scale > 0 and a < b and lo <= hi):
+            raise ValueError("truncated_normal: bad parameters")
+        lim = 2.0**100
+        alpha = max(-lim, min(lim, (a - loc) / scale))
+        beta = max(-lim, min(lim, (b - loc) / scale))
+        shape = _shape(size)
+        n = _count(shape)
+        words = self._float_words(n, fmt)
+        if fmt == "float64":
+            w = words[: 2 * n].astype(np.uint64)
+            u = (((w[0::2] | (w[1::2] << _SH32)) >> np.uint64(12)).astype(np.float64) + 0.5) * 2.0**-52
+        else:
+            u = (words[:n].astype(np.float64) + 0.5) * 2.0**-32
+        if alpha >= 30.0:
+            z = _far_tail(1.0, alpha, beta, u)
+        elif beta <= -30.0:
+            z = _far_tail(-1.0, -beta, -alpha, u)
+        else:
+            z = _general(alpha, beta, u)
+        x = loc + scale * z
+        x = np.where(x < lo, lo, x)
+        x = np.where(x > hi, hi, x)
+        return _finish(self._store(x, fmt), shape)
+
     def __repr__(self) -> str:
         return (f"RefGenerator(algorithm={self.algorithm!r}, key=0x{self.key:064x}, "
                 f"position={self._position})")
+
+
+# --------------------------------------------------------------------------------------
+# truncated-normal-v1 quantiles (spec: "truncated-normal-v1")
+# --------------------------------------------------------------------------------------
+def _general(alpha: float, beta: float, u: np.ndarray) -> np.ndarray:
+    def qx(x: float) -> float:
+        return dm.Q(x) if x >= 0 else 1.0 - dm.Q(-x)
+
+    pa, pb, qa, qb = dm.Phi(alpha), dm.Phi(beta), qx(alpha), qx(beta)
+    if alpha >= 0:
+        w = qa - qb
+    elif beta <= 0:
+        w = pb - pa
+    else:
+        w = dm.D(beta) - dm.D(alpha)
+    c0 = dm.D(alpha)
+    log_pb, ratio_lower = dm.ln_scalar(pb), pa / pb
+    log_qa, ratio_upper = dm.ln_scalar(qa), qb / qa
+
+    q = c0 + u * w
+    z = np.empty_like(u)
+    central = np.abs(q) <= 0.425
+    z[central] = dm.ndtri_central(q[central])
+    for lower in (True, False):
+        sel = ~central & ((q < 0) if lower else (q >= 0))
+        us = u[sel]
+        if lower:
+            y = log_pb + dm.ln64(us + (1.0 - us) * ratio_lower)
+        else:
+            y = log_qa + dm.ln64((1.0 - us) + us * ratio_upper)
+        num, den = dm.ndtri_tail_parts(y)
+        z[sel] = (-num if lower else num) / den
+    return z
+
+
+def _far_tail(sign: float, t1: float, t2: float, u: np.ndarray) -> np.ndarray:
+    s1 = dm.S_asym(1.0 / (t1 * t1))
+    s2 = dm.S_asym(1.0 / (t2 * t2))
+    ratio = dm.exp_scalar(-((t2 - t1) * (t2 + t1)) * 0.5 - dm.ln_scalar(t2 / t1 * (s1 / s2)))
+    g = 0.0 - dm.ln64((1.0 - u) + u * ratio)
+    d = 2.0 * g / (t1 + np.sqrt(t1 * t1 + 2.0 * g))
+    for _ in range(3):
+        t = t1 + d
+        sw = dm.S_asym(1.0 / (t * t))
+        h = d * (t1 + 0.5 * d) + dm.ln64(t / t1 * (s1 / sw)) - g
+        d = d - h / (t + 1.0 / t)
+    return sign * (t1 + d)

@@ -3,7 +3,7 @@
 //! the thread count, the chunk size or the order in which chunks run.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use rayon::ThreadPool;
@@ -23,12 +23,16 @@ static CHUNK_BLOCKS: AtomicU64 = AtomicU64::new(1 << 14);
 static POOL: Mutex<Option<(usize, Arc<ThreadPool>)>> = Mutex::new(None);
 
 /// Threads used for large fills: the value set by [`set_num_threads`], else the number of
-/// CPUs available to this process.
+/// CPUs available to this process (detected once: on Linux the query reads cgroup files
+/// and costs tens of microseconds, more than a small draw itself).
 pub fn num_threads() -> usize {
+    static DETECTED: OnceLock<usize> = OnceLock::new();
     match NUM_THREADS.load(Ordering::Relaxed) {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        0 => *DETECTED.get_or_init(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }),
         n => n,
     }
 }
@@ -99,10 +103,29 @@ pub fn reserve(position: u64, blocks: u64) -> Result<u64> {
     })
 }
 
+/// Turns a run of words into the matching run of elements; see [`fill_elements`].
+///
+/// Every closure `Fn(u64, &[u32], &mut [T])` is one. Heavy mappings implement it on a type
+/// whose `map` is `#[inline(always)]` instead: that guarantees the mapping is compiled
+/// inside the per-SIMD-level copies of the fill loop (a closure body is its own function
+/// and may stay outside them, compiled for the baseline target only).
+pub trait WordMap<T>: Sync {
+    fn map(&self, block: u64, words: &[u32], out: &mut [T]);
+}
+
+impl<T, F: Fn(u64, &[u32], &mut [T]) + Sync> WordMap<T> for F {
+    #[inline(always)]
+    fn map(&self, block: u64, words: &[u32], out: &mut [T]) {
+        self(block, words, out)
+    }
+}
+
 /// Fills `out` from blocks `first_block..`, element `i` taking words
 /// `i * words_per_element ..` of the word stream; `map(block, words, elements)` turns a run
 /// of words that starts at block `block` into the matching run of elements.
-/// `words_per_element` is 1, 2 or 4.
+/// `words_per_element` is 1, 2 or 4. `words` holds the whole blocks that cover the run, so
+/// it may be longer than `elements.len() * words_per_element` (a Box-Muller pair reads the
+/// other word of its pair, in the same block, even for the last element of an odd draw).
 pub fn fill_elements<B, T, F>(
     src: &B,
     first_block: u64,
@@ -112,7 +135,7 @@ pub fn fill_elements<B, T, F>(
 ) where
     B: BlockFn,
     T: Send,
-    F: Fn(u64, &[u32], &mut [T]) + Sync,
+    F: WordMap<T>,
 {
     debug_assert!(matches!(words_per_element, 1 | 2 | 4));
     let per_block = 4 / words_per_element;
@@ -141,7 +164,7 @@ pub fn fill_elements<B, T, F>(
 fn fill_serial<B, T, F>(src: &B, first_block: u64, words_per_element: usize, out: &mut [T], map: &F)
 where
     B: BlockFn,
-    F: Fn(u64, &[u32], &mut [T]),
+    F: WordMap<T>,
 {
     // The mapping loops are compiled once per SIMD level so that conversions such as
     // u64 -> f64 vectorise; integer and exact float operations give the same bits at
@@ -166,7 +189,7 @@ where
 unsafe fn fill_serial_avx512<B, T, F>(src: &B, first_block: u64, wpe: usize, out: &mut [T], map: &F)
 where
     B: BlockFn,
-    F: Fn(u64, &[u32], &mut [T]),
+    F: WordMap<T>,
 {
     fill_serial_body(src, first_block, wpe, out, map)
 }
@@ -176,7 +199,7 @@ where
 unsafe fn fill_serial_avx2<B, T, F>(src: &B, first_block: u64, wpe: usize, out: &mut [T], map: &F)
 where
     B: BlockFn,
-    F: Fn(u64, &[u32], &mut [T]),
+    F: WordMap<T>,
 {
     fill_serial_body(src, first_block, wpe, out, map)
 }
@@ -190,7 +213,7 @@ fn fill_serial_body<B, T, F>(
     map: &F,
 ) where
     B: BlockFn,
-    F: Fn(u64, &[u32], &mut [T]),
+    F: WordMap<T>,
 {
     let per_block = 4 / words_per_element;
     let mut cursor = src.cursor(first_block);
@@ -200,7 +223,7 @@ fn fill_serial_body<B, T, F>(
         let words = piece.len() * words_per_element;
         let blocks = words.div_ceil(4);
         cursor.next_blocks(&mut buf[..blocks]);
-        map(block, &buf.as_flattened()[..words], piece);
+        map.map(block, &buf.as_flattened()[..blocks * 4], piece);
         block = block.wrapping_add(blocks as u64);
     }
 }

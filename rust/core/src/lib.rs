@@ -4,12 +4,15 @@
 //! pure function of (key, n), so element `i` of any draw depends only on (key, position, i):
 //! output is the same on every CPU, thread count and chunk size, and any slice can be
 //! produced alone. Every mapping is specified in docs/spec.md and pinned by golden vectors.
+//! Float distributions use only the crate's own math (`detmath`), never the platform's
+//! libm, so their bits are the same on every machine too.
 //!
 //! This crate knows nothing of Python; `seedstream._core` binds it.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod bitgen;
+pub mod detmath;
 pub mod distr;
 pub mod error;
 pub mod feistel;

@@ -95,7 +95,12 @@ pub(crate) fn philox_batch<const L: usize>(
         hi[l] = (c2[l] & LO) | (c3[l] << 32);
     }
     for (l, o) in out.iter_mut().enumerate().take(L) {
-        *o = [lo[l] as u32, (lo[l] >> 32) as u32, hi[l] as u32, (hi[l] >> 32) as u32];
+        *o = [
+            lo[l] as u32,
+            (lo[l] >> 32) as u32,
+            hi[l] as u32,
+            (hi[l] >> 32) as u32,
+        ];
     }
 }
 

@@ -132,3 +132,48 @@ unsafe fn philox_blocks_avx2(key: [u32; 2], hi: [u32; 2], first: u64, out: &mut 
 unsafe fn philox_blocks_avx512(key: [u32; 2], hi: [u32; 2], first: u64, out: &mut [[u32; 4]]) {
     philox::philox_blocks_generic::<32>(key, hi, first, out)
 }
+
+/// Rounds binary32 values to binary16 bit patterns, to nearest with ties to even.
+///
+/// At the AVX2 and AVX-512 levels this uses the F16C conversion instruction, eight lanes at
+/// a time, when the CPU has it (every AVX2 CPU does); at the scalar and baseline levels it
+/// uses `half`'s software rounding. Both are IEEE round-to-nearest-even, so the bits are
+/// the same, and forcing a level in the tests compares the two.
+pub fn f32_to_f16_bits(src: &[f32], dst: &mut [u16]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static F16C: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let wide = matches!(simd_level(), SimdLevel::Avx2 | SimdLevel::Avx512);
+        if wide && *F16C.get_or_init(|| std::arch::is_x86_feature_detected!("f16c")) {
+            // SAFETY: the CPU has AVX (implied by the AVX2 / AVX-512 level) and F16C.
+            unsafe { f32_to_f16_bits_f16c(src, dst) };
+            return;
+        }
+    }
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = half::f16::from_f32_const(s).to_bits();
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx,f16c")]
+unsafe fn f32_to_f16_bits_f16c(src: &[f32], dst: &mut [u16]) {
+    use std::arch::x86_64::{
+        _mm256_cvtps_ph, _mm256_loadu_ps, _mm_storeu_si128, _MM_FROUND_TO_NEAREST_INT,
+    };
+    let n = src.len().min(dst.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        // SAFETY: i + 8 <= n bounds both the 8-float load and the 8-u16 (16-byte) store;
+        // both intrinsics accept unaligned addresses.
+        unsafe {
+            let v = _mm256_loadu_ps(src.as_ptr().add(i));
+            let h = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(v);
+            _mm_storeu_si128(dst.as_mut_ptr().add(i).cast(), h);
+        }
+        i += 8;
+    }
+    for (d, &s) in dst[i..n].iter_mut().zip(&src[i..n]) {
+        *d = half::f16::from_f32_const(s).to_bits();
+    }
+}

@@ -1,6 +1,10 @@
 //! Public-API properties of streams: random access, chunk and thread invariance, and
 //! jump-ahead against stepping.
 
+use seedstream_core::distr::float::{FloatFormat, FloatSlice};
+use seedstream_core::distr::normal::Normal;
+use seedstream_core::distr::truncated_normal::TruncatedNormal;
+use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{bernoulli, bits, integers, permutation, uniform};
 use seedstream_core::fill::{self, blocks_for};
 use seedstream_core::simd::{self, SimdLevel};
@@ -44,6 +48,54 @@ fn fill_from_later_block_is_the_tail_of_a_fill() {
     }
 }
 
+/// The bits of every continuous distribution (normal, uniform, truncated normal in the
+/// general and the far-tail method) in every float format, `n` elements from block 3.
+fn continuous_bits(s: &AnyStream, n: usize) -> Vec<Vec<u64>> {
+    let normal = Normal::new(-1.0, 3.0).unwrap();
+    let mut all = Vec::new();
+    for format in [
+        FloatFormat::F64,
+        FloatFormat::F32,
+        FloatFormat::F16,
+        FloatFormat::Bf16,
+    ] {
+        let uniform = UniformRange::new(-2.0, 5.0, format).unwrap();
+        let general = TruncatedNormal::new(0.5, 2.0, -1.0, 4.0, format).unwrap();
+        let far = TruncatedNormal::new(0.0, 1.0, 30.5, 31.0, format).unwrap();
+        for which in 0..4 {
+            let fill = |out: FloatSlice<'_>| match which {
+                0 => normal.fill(s, 3, out),
+                1 => uniform.fill(s, 3, out).unwrap(),
+                2 => general.fill(s, 3, out).unwrap(),
+                _ => far.fill(s, 3, out).unwrap(),
+            };
+            all.push(match format {
+                FloatFormat::F64 => {
+                    let mut v = vec![0f64; n];
+                    fill(FloatSlice::F64(&mut v));
+                    v.iter().map(|x| x.to_bits()).collect()
+                }
+                FloatFormat::F32 => {
+                    let mut v = vec![0f32; n];
+                    fill(FloatSlice::F32(&mut v));
+                    v.iter().map(|x| u64::from(x.to_bits())).collect()
+                }
+                FloatFormat::F16 => {
+                    let mut v = vec![half::f16::ZERO; n];
+                    fill(FloatSlice::F16(&mut v));
+                    v.iter().map(|x| u64::from(x.to_bits())).collect()
+                }
+                FloatFormat::Bf16 => {
+                    let mut v = vec![half::bf16::ZERO; n];
+                    fill(FloatSlice::Bf16(&mut v));
+                    v.iter().map(|x| u64::from(x.to_bits())).collect()
+                }
+            });
+        }
+    }
+    all
+}
+
 // One test changes the global thread, chunk and SIMD settings, so all such checks live here.
 #[test]
 fn output_is_independent_of_threads_chunks_and_simd_level() {
@@ -68,6 +120,7 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
         integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut want_i).unwrap();
         let mut want_b = vec![false; n];
         bernoulli::fill_bernoulli(&s, 9, 0.25, &mut want_b).unwrap();
+        let want_continuous = continuous_bits(&s, 3001);
         for &level in &levels {
             for threads in [1usize, 2, 7] {
                 for chunk in [1u64, 5, 64, 1 << 14] {
@@ -89,6 +142,10 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
                     let mut got = vec![false; n];
                     bernoulli::fill_bernoulli(&s, 9, 0.25, &mut got).unwrap();
                     assert_eq!(got, want_b);
+                    assert!(
+                        continuous_bits(&s, 3001) == want_continuous,
+                        "{level:?} {threads} {chunk}"
+                    );
                 }
             }
         }
@@ -119,5 +176,33 @@ fn bits_u64_pairs_words_little_endian() {
         for i in 0..4 {
             assert_eq!(d[i], u64::from(w[2 * i]) | (u64::from(w[2 * i + 1]) << 32));
         }
+    }
+}
+
+#[test]
+fn continuous_fills_from_a_later_block_are_tails() {
+    // Random access and the prefix property for the Box-Muller pairs and the quantiles:
+    // a fill from block 3 + k is the tail of a fill from block 3 (k blocks later).
+    for (s, _) in streams() {
+        let normal = Normal::new(0.0, 1.0).unwrap();
+        let tn = TruncatedNormal::new(0.0, 1.0, -2.0, 2.0, FloatFormat::F32).unwrap();
+        let mut whole = vec![0f32; 1001];
+        normal.fill(&s, 3, FloatSlice::F32(&mut whole));
+        let mut tail = vec![0f32; 1001 - 4 * 7];
+        normal.fill(&s, 3 + 7, FloatSlice::F32(&mut tail));
+        assert_eq!(&whole[28..], &tail[..]);
+        let mut prefix = vec![0f32; 5];
+        normal.fill(&s, 3, FloatSlice::F32(&mut prefix));
+        assert_eq!(&whole[..5], &prefix[..]);
+        let mut whole = vec![0f64; 999];
+        normal.fill(&s, 3, FloatSlice::F64(&mut whole));
+        let mut tail = vec![0f64; 999 - 2 * 11];
+        normal.fill(&s, 3 + 11, FloatSlice::F64(&mut tail));
+        assert_eq!(&whole[22..], &tail[..]);
+        let mut whole = vec![0f32; 600];
+        tn.fill(&s, 3, FloatSlice::F32(&mut whole)).unwrap();
+        let mut tail = vec![0f32; 600 - 4 * 9];
+        tn.fill(&s, 3 + 9, FloatSlice::F32(&mut tail)).unwrap();
+        assert_eq!(&whole[36..], &tail[..]);
     }
 }

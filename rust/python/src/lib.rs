@@ -68,6 +68,51 @@ fn _set_simd_level(name: &str) -> PyResult<bool> {
     Ok(simd::set_simd_level(level))
 }
 
+/// Evaluates one deterministic-math function elementwise (accuracy tests only): "ln",
+/// "sin_quarter_pi", "cos_quarter_pi" (binary32 when `x` is float32, else binary64), and
+/// binary64-only "exp", "upper_tail", "ndtr", "ndtri" and "ndtri_tail" (-Phi^-1(e^x)).
+#[pyfunction]
+fn _detmath<'py>(
+    py: Python<'py>,
+    name: &str,
+    x: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use numpy::{PyArray1, PyReadonlyArray1};
+    use seedstream_core::detmath::{exp_f64, ln_f32, ln_f64, ndtr, ndtri, sincos};
+    if let Ok(x) = x.extract::<PyReadonlyArray1<'py, f32>>() {
+        let f: fn(f32) -> f32 = match name {
+            "ln" => ln_f32,
+            "sin_quarter_pi" => |t| sincos::sin_cos_quarter_pi_f32(t).0,
+            "cos_quarter_pi" => |t| sincos::sin_cos_quarter_pi_f32(t).1,
+            _ => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "name: no binary32 {name:?}"
+                )))
+            }
+        };
+        let out: Vec<f32> = x.as_array().iter().map(|&v| f(v)).collect();
+        return Ok(PyArray1::from_vec(py, out).into_any());
+    }
+    let x = x.extract::<PyReadonlyArray1<'py, f64>>()?;
+    let f: fn(f64) -> f64 = match name {
+        "ln" => ln_f64,
+        "sin_quarter_pi" => |t| sincos::sin_cos_quarter_pi_f64(t).0,
+        "cos_quarter_pi" => |t| sincos::sin_cos_quarter_pi_f64(t).1,
+        "exp" => exp_f64,
+        "upper_tail" => ndtr::upper_tail,
+        "ndtr" => ndtr::ndtr,
+        "ndtri" => ndtri::ndtri,
+        "ndtri_tail" => ndtri::ndtri_tail_magnitude,
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "name: no binary64 {name:?}"
+            )))
+        }
+    };
+    let out: Vec<f64> = x.as_array().iter().map(|&v| f(v)).collect();
+    Ok(PyArray1::from_vec(py, out).into_any())
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(philox4x32_10, m)?)?;
@@ -78,6 +123,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_get_chunk_blocks, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(_set_simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(_detmath, m)?)?;
     m.add_class::<stream::Stream>()?;
     m.add_class::<pcg::Pcg64Engine>()?;
     m.add_class::<seed_sequence::SeedSequence>()?;

@@ -12,6 +12,11 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
+use half::slice::HalfBitsSliceExt;
+use seedstream_core::distr::float::{FloatFormat, FloatSlice};
+use seedstream_core::distr::normal::Normal;
+use seedstream_core::distr::truncated_normal::TruncatedNormal;
+use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
 use seedstream_core::fill::{blocks_for, reserve};
 use seedstream_core::{Algorithm, AnyStream, Key, Name};
@@ -128,6 +133,50 @@ fn slice_of<'a, T: numpy::Element>(
 ) -> PyResult<&'a mut [T]> {
     out.as_slice_mut()
         .map_err(|_| PyValueError::new_err("out: must be C-contiguous"))
+}
+
+/// A borrowed float output buffer. float16 and bfloat16 arrive as uint16 views of the same
+/// memory (NumPy has no bfloat16 the bindings could name); `dtype` says which they are.
+enum FloatOut<'py> {
+    F64(PyReadwriteArrayDyn<'py, f64>),
+    F32(PyReadwriteArrayDyn<'py, f32>),
+    F16(PyReadwriteArrayDyn<'py, u16>),
+    Bf16(PyReadwriteArrayDyn<'py, u16>),
+}
+
+impl<'py> FloatOut<'py> {
+    fn borrow(out: &Bound<'py, PyAny>, dtype: &str) -> PyResult<Self> {
+        let format = FloatFormat::from_name(dtype).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "dtype: expected 'float64', 'float32', 'float16' or 'bfloat16', got {dtype:?}"
+            ))
+        })?;
+        fn rw<'py, T: numpy::Element>(
+            out: &Bound<'py, PyAny>,
+            want: &str,
+        ) -> PyResult<PyReadwriteArrayDyn<'py, T>> {
+            let arr = out
+                .cast::<PyArrayDyn<T>>()
+                .map_err(|_| PyTypeError::new_err(format!("out: expected a {want} ndarray")))?;
+            arr.try_readwrite()
+                .map_err(|e| PyValueError::new_err(format!("out: {e}")))
+        }
+        Ok(match format {
+            FloatFormat::F64 => FloatOut::F64(rw(out, "float64")?),
+            FloatFormat::F32 => FloatOut::F32(rw(out, "float32")?),
+            FloatFormat::F16 => FloatOut::F16(rw(out, "uint16 view of a float16")?),
+            FloatFormat::Bf16 => FloatOut::Bf16(rw(out, "uint16 view of a bfloat16")?),
+        })
+    }
+
+    fn slice(&mut self) -> PyResult<FloatSlice<'_>> {
+        Ok(match self {
+            FloatOut::F64(a) => FloatSlice::F64(slice_of(a)?),
+            FloatOut::F32(a) => FloatSlice::F32(slice_of(a)?),
+            FloatOut::F16(a) => FloatSlice::F16(slice_of(a)?.reinterpret_cast_mut()),
+            FloatOut::Bf16(a) => FloatSlice::Bf16(slice_of(a)?.reinterpret_cast_mut()),
+        })
+    }
 }
 
 macro_rules! fill_integers_as {
@@ -255,6 +304,65 @@ impl Stream {
         let first = self.take_elements(buf.len(), uniform::WORDS_F64)?;
         let src = &self.source;
         py.detach(|| uniform::fill_f64(src, first, buf));
+        Ok(())
+    }
+
+    /// Fills `out` with normal(loc, scale) samples; `dtype` is the name of the float format
+    /// (float16 and bfloat16 buffers are passed as uint16 views).
+    fn fill_normal(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        dtype: &str,
+        loc: f64,
+        scale: f64,
+    ) -> PyResult<()> {
+        let normal = core(Normal::new(loc, scale))?;
+        let mut buf = FloatOut::borrow(out, dtype)?;
+        let buf = buf.slice()?;
+        let first = self.take_elements(buf.len(), buf.format().words_per_element())?;
+        let src = &self.source;
+        py.detach(|| normal.fill(src, first, buf));
+        Ok(())
+    }
+
+    /// Fills `out` with uniform(low, high) samples (see `fill_normal` for `dtype`).
+    fn fill_uniform(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        dtype: &str,
+        low: f64,
+        high: f64,
+    ) -> PyResult<()> {
+        let mut buf = FloatOut::borrow(out, dtype)?;
+        let buf = buf.slice()?;
+        let uniform = core(UniformRange::new(low, high, buf.format()))?;
+        let first = self.take_elements(buf.len(), buf.format().words_per_element())?;
+        let src = &self.source;
+        py.detach(|| uniform.fill(src, first, buf))
+            .map_err(CoreError)?;
+        Ok(())
+    }
+
+    /// Fills `out` with normal(loc, scale) samples truncated to [a, b] (absolute bounds).
+    #[allow(clippy::too_many_arguments)]
+    fn fill_truncated_normal(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        dtype: &str,
+        loc: f64,
+        scale: f64,
+        a: f64,
+        b: f64,
+    ) -> PyResult<()> {
+        let mut buf = FloatOut::borrow(out, dtype)?;
+        let buf = buf.slice()?;
+        let tn = core(TruncatedNormal::new(loc, scale, a, b, buf.format()))?;
+        let first = self.take_elements(buf.len(), buf.format().words_per_element())?;
+        let src = &self.source;
+        py.detach(|| tn.fill(src, first, buf)).map_err(CoreError)?;
         Ok(())
     }
 

@@ -51,6 +51,7 @@ pub fn fill_bernoulli<B: BlockFn>(
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // powi builds exact powers of two for the test inputs
 mod tests {
     use super::*;
 

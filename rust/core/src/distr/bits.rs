@@ -15,7 +15,7 @@ pub fn fill_u32<B: BlockFn>(src: &B, first_block: u64, out: &mut [u32]) {
         first_block,
         WORDS_U32,
         out,
-        &|_, w: &[u32], o: &mut [u32]| o.copy_from_slice(w),
+        &|_, w: &[u32], o: &mut [u32]| o.copy_from_slice(&w[..o.len()]),
     );
 }
 

@@ -5,6 +5,9 @@
 pub mod bernoulli;
 pub mod bits;
 pub mod dropout;
+pub mod float;
 pub mod integers;
+pub mod normal;
 pub mod permutation;
+pub mod truncated_normal;
 pub mod uniform;

@@ -1,10 +1,15 @@
 //! Uniform floats in [0, 1) using the full mantissa. Both conversions are exact, so the
 //! result does not depend on rounding mode or FMA. Spec: docs/spec.md#random-v1.
+//! `UniformRange` scales them to [low, high]: docs/spec.md#uniform-v1.
 
 #![forbid(unsafe_code)]
 
+use half::{bf16, f16};
+
 use crate::distr::bits::join_u64;
-use crate::fill::fill_elements;
+use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
+use crate::error::{Error, Result};
+use crate::fill::{fill_elements, BATCH_BLOCKS};
 use crate::stream::BlockFn;
 
 pub const WORDS_F32: usize = 1;
@@ -65,4 +70,141 @@ mod tests {
         assert_eq!(uniform_f64(u64::MAX), 1.0 - f64::EPSILON / 2.0);
         assert!(uniform_f32(u32::MAX) < 1.0 && uniform_f64(u64::MAX) < 1.0);
     }
+}
+
+/// `uniform(low, high)`: `low + (high - low) * U` in binary64 with `U` the `random` value
+/// of the element (53 bits for binary64 output, 24 bits for the binary32 family, so
+/// `uniform(0, 1)` equals `random`), clamped to the binary64 (float64 output) or binary32
+/// (float32, float16, bfloat16 output) values inside [low, high] and rounded to the output
+/// format. Spec: docs/spec.md#uniform-v1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UniformRange {
+    low: f64,
+    span: f64,
+    lo: f64,
+    hi: f64,
+    format: FloatFormat,
+}
+
+impl UniformRange {
+    /// `low` and `high` finite, `low <= high`, `high - low` finite, and some value of
+    /// `format` in [low, high].
+    pub fn new(low: f64, high: f64, format: FloatFormat) -> Result<Self> {
+        if !low.is_finite() {
+            return Err(Error::invalid(
+                "low",
+                format!("expected a finite float, got {low}"),
+            ));
+        }
+        if !high.is_finite() {
+            return Err(Error::invalid(
+                "high",
+                format!("expected a finite float, got {high}"),
+            ));
+        }
+        if low > high {
+            return Err(Error::invalid(
+                "high",
+                format!("expected low <= high, got low={low}, high={high}"),
+            ));
+        }
+        let span = high - low;
+        if !span.is_finite() {
+            return Err(Error::invalid(
+                "high",
+                format!("high - low overflows: low={low}, high={high}"),
+            ));
+        }
+        // The 16-bit formats hold the binary32 sample rounded to nearest-even, so that a
+        // float16/bfloat16 draw equals a float32 draw cast; the clamp is the binary32 one.
+        let clamp_format = match format {
+            FloatFormat::F16 | FloatFormat::Bf16 => FloatFormat::F32,
+            f => f,
+        };
+        let (lo, hi) = (clamp_format.round_up(low), clamp_format.round_down(high));
+        if lo > hi {
+            return Err(Error::invalid(
+                "high",
+                format!(
+                    "no {} value lies in [low, high] = [{low}, {high}]",
+                    clamp_format.name()
+                ),
+            ));
+        }
+        Ok(UniformRange {
+            low,
+            span,
+            lo,
+            hi,
+            format,
+        })
+    }
+
+    pub fn format(&self) -> FloatFormat {
+        self.format
+    }
+
+    /// Fills `out` (of this draw's format) from blocks `first_block..`.
+    pub fn fill<B: BlockFn>(&self, src: &B, first_block: u64, out: FloatSlice<'_>) -> Result<()> {
+        if out.format() != self.format {
+            return Err(Error::invalid(
+                "out",
+                format!(
+                    "dtype {} does not match dtype={}",
+                    out.format().name(),
+                    self.format.name()
+                ),
+            ));
+        }
+        let UniformRange {
+            low, span, lo, hi, ..
+        } = *self;
+        let value = move |u: f64| {
+            let x = low + span * u;
+            let x = if x < lo { lo } else { x };
+            if x > hi {
+                hi
+            } else {
+                x
+            }
+        };
+        match out {
+            FloatSlice::F64(o) => fill_elements(
+                src,
+                first_block,
+                WORDS_F64,
+                o,
+                &|_, w: &[u32], o: &mut [f64]| {
+                    for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
+                        *o = value(uniform_f64(join_u64(p[0], p[1])));
+                    }
+                },
+            ),
+            FloatSlice::F32(o) => fill_range_f32_family(src, first_block, o, &value),
+            FloatSlice::F16(o) => fill_range_f32_family::<B, f16, _>(src, first_block, o, &value),
+            FloatSlice::Bf16(o) => fill_range_f32_family::<B, bf16, _>(src, first_block, o, &value),
+        }
+        Ok(())
+    }
+}
+
+fn fill_range_f32_family<B: BlockFn, T: FromF32, V: Fn(f64) -> f64 + Sync>(
+    src: &B,
+    first_block: u64,
+    out: &mut [T],
+    value: &V,
+) {
+    fill_elements(
+        src,
+        first_block,
+        WORDS_F32,
+        out,
+        &|_, w: &[u32], o: &mut [T]| {
+            let mut x = [0f32; 4 * BATCH_BLOCKS];
+            for (x, &w) in x.iter_mut().zip(&w[..o.len()]) {
+                *x = value(f64::from(uniform_f32(w))) as f32;
+            }
+            T::store(o, &x[..o.len()]);
+        },
+    );
 }

@@ -1,0 +1,181 @@
+//! Normal samples by the Box-Muller transform with the project's own logarithm and
+//! cosine/sine. Spec: docs/spec.md#normal-v1.
+//!
+//! Elements come in pairs: elements `2j` and `2j + 1` are `r cos(theta)` and
+//! `r sin(theta)` from the two uniforms of pair `j`, which always lie in one block (words
+//! `2j, 2j + 1` for the binary32 family, block `j` for binary64). So element `i` depends
+//! only on (key, position, i), the prefix property holds, and the last element of an odd
+//! draw simply drops its partner. `r = sqrt(-2 ln u1)` with `u1` in (0, 1] built from all
+//! 32 (or 64) bits, so the largest |z| is 6.76 (binary32) or 9.49 (binary64).
+
+#![forbid(unsafe_code)]
+
+use half::{bf16, f16};
+
+use crate::detmath::{cos_sin_octant_f32, cos_sin_octant_f64, ln_f32, ln_f64};
+use crate::distr::bits::join_u64;
+use crate::distr::float::{FloatSlice, FromF32};
+use crate::error::{Error, Result};
+use crate::fill::{fill_elements, WordMap, BATCH_BLOCKS};
+use crate::stream::BlockFn;
+
+/// Elements per map call in the binary32 family (one word each).
+const RUN_F32: usize = 4 * BATCH_BLOCKS;
+/// Elements per map call in binary64 (two words each).
+const RUN_F64: usize = 2 * BATCH_BLOCKS;
+
+const TWO_POW_M32_F32: f32 = 1.0 / 4_294_967_296.0;
+const TWO_POW_M64_F64: f64 = 1.0 / 18_446_744_073_709_551_616.0;
+
+/// The standard-normal pair of words `(a, b)` in binary32: `u1 = (f32(a) + 1/2) 2^-32`
+/// (in (0, 1]), `r = sqrt(0 - 2 ln u1)`, `(cos, sin)` of the angle in `b`.
+#[inline(always)]
+pub fn box_muller_f32(a: u32, b: u32) -> (f32, f32) {
+    let u1 = (a as f32 + 0.5) * TWO_POW_M32_F32;
+    // 0 - 2L rather than -2L: exact, and +0 (not -0) when u1 = 1.
+    let r = (0.0 - 2.0 * ln_f32(u1)).sqrt();
+    let (c, s) = cos_sin_octant_f32(b);
+    (r * c, r * s)
+}
+
+/// The standard-normal pair of 64-bit values `(a, b)` in binary64.
+#[inline(always)]
+pub fn box_muller_f64(a: u64, b: u64) -> (f64, f64) {
+    let u1 = (a as f64 + 0.5) * TWO_POW_M64_F64;
+    let r = (0.0 - 2.0 * ln_f64(u1)).sqrt();
+    let (c, s) = cos_sin_octant_f64(b);
+    (r * c, r * s)
+}
+
+/// `normal(loc, scale)`: `loc + scale * z` in binary64, then rounded to the output format.
+/// `standard_normal` is `normal(0, 1)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Normal {
+    loc: f64,
+    scale: f64,
+}
+
+impl Normal {
+    /// `loc` finite, `scale` finite and >= 0 (0 gives `loc` exactly).
+    pub fn new(loc: f64, scale: f64) -> Result<Self> {
+        if !loc.is_finite() {
+            return Err(Error::invalid(
+                "loc",
+                format!("expected a finite float, got {loc}"),
+            ));
+        }
+        if !(scale.is_finite() && scale >= 0.0) {
+            return Err(Error::invalid(
+                "scale",
+                format!("expected a finite float >= 0, got {scale}"),
+            ));
+        }
+        Ok(Normal { loc, scale })
+    }
+
+    /// Fills `out` from blocks `first_block..`; the draw uses
+    /// `ceil(len * words_per_element / 4)` blocks.
+    pub fn fill<B: BlockFn>(&self, src: &B, first_block: u64, out: FloatSlice<'_>) {
+        match out {
+            FloatSlice::F64(o) => self.fill_f64(src, first_block, o),
+            FloatSlice::F32(o) => self.fill_f32_family(src, first_block, o),
+            FloatSlice::F16(o) => self.fill_f32_family::<B, f16>(src, first_block, o),
+            FloatSlice::Bf16(o) => self.fill_f32_family::<B, bf16>(src, first_block, o),
+        }
+    }
+
+    fn fill_f64<B: BlockFn>(&self, src: &B, first_block: u64, out: &mut [f64]) {
+        fill_elements(src, first_block, 2, out, &NormalF64Map(*self));
+    }
+
+    fn fill_f32_family<B: BlockFn, T: FromF32>(&self, src: &B, first_block: u64, out: &mut [T]) {
+        fill_elements(src, first_block, 1, out, &NormalF32Map(*self));
+    }
+}
+
+/// The binary64 mapping: pair `j` of a run is block `j` (words 4j..4j+3).
+struct NormalF64Map(Normal);
+
+impl WordMap<f64> for NormalF64Map {
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [f64]) {
+        let Normal { loc, scale } = self.0;
+        // As in the binary32 mapping: fixed sizes, a short final run computes unused pairs.
+        let mut a = [0u64; RUN_F64 / 2];
+        let mut b = [0u64; RUN_F64 / 2];
+        for (j, blk) in w.chunks_exact(4).enumerate().take(RUN_F64 / 2) {
+            a[j] = join_u64(blk[0], blk[1]);
+            b[j] = join_u64(blk[2], blk[3]);
+        }
+        let mut zc = [0f64; RUN_F64 / 2];
+        let mut zs = [0f64; RUN_F64 / 2];
+        for j in 0..RUN_F64 / 2 {
+            let (c, s) = box_muller_f64(a[j], b[j]);
+            zc[j] = loc + scale * c;
+            zs[j] = loc + scale * s;
+        }
+        for (k, o) in o.iter_mut().enumerate() {
+            *o = if k % 2 == 0 { zc[k / 2] } else { zs[k / 2] };
+        }
+    }
+}
+
+/// The binary32 mapping (then rounded to `T`): pair `j` of a run is words 2j, 2j+1.
+struct NormalF32Map(Normal);
+
+impl<T: FromF32> WordMap<T> for NormalF32Map {
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [T]) {
+        let Normal { loc, scale } = self.0;
+        // Fixed-size arrays and trip counts: the loops vectorise without remainder code.
+        // A short final run computes pairs it does not store (from zero words).
+        let mut a = [0u32; RUN_F32 / 2];
+        let mut b = [0u32; RUN_F32 / 2];
+        for (j, p) in w.chunks_exact(2).enumerate().take(RUN_F32 / 2) {
+            a[j] = p[0];
+            b[j] = p[1];
+        }
+        let mut zc = [0f32; RUN_F32 / 2];
+        let mut zs = [0f32; RUN_F32 / 2];
+        for j in 0..RUN_F32 / 2 {
+            let (c, s) = box_muller_f32(a[j], b[j]);
+            zc[j] = c;
+            zs[j] = s;
+        }
+        let mut z = [0f32; RUN_F32];
+        for j in 0..RUN_F32 / 2 {
+            z[2 * j] = (loc + scale * f64::from(zc[j])) as f32;
+            z[2 * j + 1] = (loc + scale * f64::from(zs[j])) as f32;
+        }
+        T::store(o, &z[..o.len()]);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)] // libm only as a reference
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extremes_of_the_radius() {
+        // a = 0 is the smallest u1 = 2^-33: r = sqrt(66 ln 2).
+        let (c, s) = box_muller_f32(0, 0);
+        let r = (66.0 * std::f64::consts::LN_2).sqrt();
+        assert!((f64::from(c.hypot(s)) - r).abs() < 1e-6);
+        // u1 rounds to 1 for the top 128 words: r = +0, never NaN.
+        let (c, s) = box_muller_f32(u32::MAX, 0x1234_5678);
+        assert_eq!((c.abs(), s.abs()), (0.0, 0.0));
+        let (c, s) = box_muller_f64(0, 0);
+        assert!((c.hypot(s) - (130.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-14);
+        let (c, s) = box_muller_f64(u64::MAX, 7);
+        assert_eq!((c.abs(), s.abs()), (0.0, 0.0));
+    }
+
+    #[test]
+    fn rejects_bad_parameters() {
+        assert!(Normal::new(0.0, -1.0).is_err());
+        assert!(Normal::new(f64::NAN, 1.0).is_err());
+        assert!(Normal::new(0.0, f64::INFINITY).is_err());
+        assert!(Normal::new(0.0, 0.0).is_ok());
+    }
+}
