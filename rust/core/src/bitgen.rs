@@ -146,7 +146,7 @@ mod tests {
     fn double_uses_top_53_bits() {
         let mut g = BitGen::new(Counting(0));
         let x = (101u64 << 32) + 1;
-        assert_eq!(g.next_double(), (x >> 11) as f64 / 2f64.powi(53));
+        assert_eq!(g.next_double(), (x >> 11) as f64 / 9_007_199_254_740_992.0);
     }
 
     #[test]
