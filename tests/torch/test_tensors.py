@@ -86,3 +86,34 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="n"):
         sst.randperm(-2, generator=g)
     assert g.position == 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+def test_float_constructors_match_generator_methods(dtype):
+    import ml_dtypes
+
+    np_dtype = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16,
+                torch.bfloat16: ml_dtypes.bfloat16}[dtype]
+
+    def bits(t):
+        return t.view(torch.int16).numpy().tobytes() if t.element_size() == 2 else t.numpy().tobytes()
+
+    cases = [
+        (lambda g: sst.rand(6, 7, generator=g, dtype=dtype), lambda g: g.uniform(0.0, 1.0, (6, 7), dtype=np_dtype)),
+        (lambda g: sst.randn(6, 7, generator=g, dtype=dtype), lambda g: g.standard_normal((6, 7), dtype=np_dtype)),
+        (lambda g: sst.normal(2.0, 0.5, (6, 7), generator=g, dtype=dtype),
+         lambda g: g.normal(2.0, 0.5, (6, 7), dtype=np_dtype)),
+        (lambda g: sst.trunc_normal(6, 7, mean=0.1, std=2.0, a=-1.0, b=3.0, generator=g, dtype=dtype),
+         lambda g: g.truncated_normal(0.1, 2.0, -1.0, 3.0, (6, 7), dtype=np_dtype)),
+    ]
+    for torch_call, numpy_call in cases:
+        g, h = ss.Generator(9), ss.Generator(9)
+        t = torch_call(g)
+        assert t.dtype == dtype and t.shape == (6, 7)
+        assert bits(t) == numpy_call(h).tobytes()
+        assert g.position == h.position
+
+
+def test_rand_float32_equals_random():
+    assert np.array_equal(sst.rand(100, generator=ss.Generator(1)).numpy(),
+                          ss.Generator(1).random(100, dtype=np.float32))

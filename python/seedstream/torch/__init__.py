@@ -16,7 +16,7 @@ from seedstream.torch import functional, init
 from seedstream.torch._dropout import Dropout
 from seedstream.torch._module_init import init_module
 from seedstream.torch._sampler import ShuffleSampler
-from seedstream.torch._tensors import bernoulli, rand, randint, randperm
+from seedstream.torch._tensors import bernoulli, normal, rand, randint, randn, randperm, trunc_normal
 from seedstream.torch._workers import loader_generator, worker_init_fn
 
 __all__ = [
@@ -27,8 +27,11 @@ __all__ = [
     "init",
     "init_module",
     "loader_generator",
+    "normal",
     "rand",
     "randint",
+    "randn",
     "randperm",
+    "trunc_normal",
     "worker_init_fn",
 ]

@@ -7,9 +7,17 @@ from typing import Any, Optional
 import torch
 
 from seedstream import Generator
-from seedstream.torch import _buffers as b
+from seedstream.torch import _buffers as buffers
 
 _INT_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+_FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+
+def _float_dtype(dtype: Optional[torch.dtype]) -> torch.dtype:
+    dtype = dtype or torch.float32
+    if dtype not in _FLOAT_DTYPES:
+        raise ValueError(f"dtype: expected torch.float32, float64, float16 or bfloat16, got {dtype}")
+    return dtype
 
 
 def _generator(generator: Any) -> Generator:
@@ -26,14 +34,62 @@ def rand(
     out: Optional[torch.Tensor] = None,
     requires_grad: bool = False,
 ) -> torch.Tensor:
-    """Uniform [0, 1) like ``torch.rand``: the values of ``generator.random(size, dtype)``."""
+    """Uniform [0, 1) like ``torch.rand``: the values of ``generator.uniform(0, 1, size,
+    dtype)`` (for float32 and float64 the same as ``generator.random``); float16 and
+    bfloat16 hold the float32 values rounded."""
     g = _generator(generator)
-    dtype = dtype or torch.float32
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"dtype: expected torch.float32 or torch.float64, got {dtype}")
-    t = b.target(b.parse_size(size), dtype, device, out, requires_grad)
-    np_dtype = "float32" if dtype == torch.float32 else "float64"
-    return b.fill(t, lambda a: g.random(dtype=np_dtype, out=a))
+    t = buffers.target(buffers.parse_size(size), _float_dtype(dtype), device, out, requires_grad)
+    return buffers.fill(t, lambda a: g.uniform(0.0, 1.0, dtype=a.dtype, out=a))
+
+
+def randn(
+    *size: Any,
+    generator: Generator,
+    dtype: Optional[torch.dtype] = None,
+    device: Any = None,
+    out: Optional[torch.Tensor] = None,
+    requires_grad: bool = False,
+) -> torch.Tensor:
+    """Standard normal like ``torch.randn``: the values of ``generator.standard_normal``."""
+    g = _generator(generator)
+    t = buffers.target(buffers.parse_size(size), _float_dtype(dtype), device, out, requires_grad)
+    return buffers.fill(t, lambda a: g.standard_normal(dtype=a.dtype, out=a))
+
+
+def normal(
+    mean: float,
+    std: float,
+    size: Any,
+    *,
+    generator: Generator,
+    dtype: Optional[torch.dtype] = None,
+    device: Any = None,
+    out: Optional[torch.Tensor] = None,
+    requires_grad: bool = False,
+) -> torch.Tensor:
+    """``torch.normal(mean, std, size)`` with float mean and std: ``generator.normal``."""
+    g = _generator(generator)
+    t = buffers.target(buffers.parse_size((size,)), _float_dtype(dtype), device, out, requires_grad)
+    return buffers.fill(t, lambda a: g.normal(mean, std, dtype=a.dtype, out=a))
+
+
+def trunc_normal(
+    *size: Any,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator,
+    dtype: Optional[torch.dtype] = None,
+    device: Any = None,
+    out: Optional[torch.Tensor] = None,
+    requires_grad: bool = False,
+) -> torch.Tensor:
+    """N(mean, std^2) truncated to the absolute bounds [a, b] (as
+    ``torch.nn.init.trunc_normal_``): the values of ``generator.truncated_normal``."""
+    g = _generator(generator)
+    t = buffers.target(buffers.parse_size(size), _float_dtype(dtype), device, out, requires_grad)
+    return buffers.fill(t, lambda arr: g.truncated_normal(mean, std, a, b, dtype=arr.dtype, out=arr))
 
 
 def randint(
@@ -54,9 +110,9 @@ def randint(
         raise TypeError("randint: expected (high, size) or (low, high, size)")
     if dtype not in _INT_DTYPES:
         raise ValueError(f"dtype: expected an integer dtype, got {dtype}")
-    t = b.target(b.parse_size((size,)), dtype, device, out)
+    t = buffers.target(buffers.parse_size((size,)), dtype, device, out)
     np_dtype = str(dtype).replace("torch.", "")
-    return b.fill(t, lambda a: g.integers(low, high, dtype=np_dtype, out=a))
+    return buffers.fill(t, lambda a: g.integers(low, high, dtype=np_dtype, out=a))
 
 
 def randperm(
@@ -73,8 +129,8 @@ def randperm(
         raise ValueError(f"dtype: only torch.int64 is supported, got {dtype}")
     if isinstance(n, bool) or not hasattr(type(n), "__index__") or int(n) < 0:
         raise ValueError(f"n: expected a non-negative int, got {n!r}")
-    t = b.target((int(n),), dtype, device, out)
-    return b.fill(t, lambda a: g.permutation(int(n), out=a))
+    t = buffers.target((int(n),), dtype, device, out)
+    return buffers.fill(t, lambda a: g.permutation(int(n), out=a))
 
 
 def bernoulli(
@@ -86,5 +142,5 @@ def bernoulli(
 ) -> torch.Tensor:
     """A bool tensor, True with probability p: the values of ``generator.bernoulli(p, size)``."""
     g = _generator(generator)
-    t = b.target(b.parse_size(size), torch.bool, device, out)
-    return b.fill(t, lambda a: g.bernoulli(p, out=a))
+    t = buffers.target(buffers.parse_size(size), torch.bool, device, out)
+    return buffers.fill(t, lambda a: g.bernoulli(p, out=a))
