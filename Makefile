@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test lint install-run install-test bench clean
+.PHONY: run test lint install-run install-test install-bench bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,13 @@ test: install-test lint
 	$(PY) -m mypy.stubtest seedstream._core
 	$(PY) -m pytest -m "not slow"
 
-bench: install-run
-	$(PY) benches/bench_numpy.py
-	$(PY) benches/bench_distributions.py
+install-bench: $(PY)
+	$(PIP) install --quiet "maturin>=1.5,<2"
+	$(PY) -m maturin develop --release --quiet --extras bench
+
+# The full benchmark (seedstream vs NumPy and torch); writes benches/results/<host>-<date>.*
+bench: install-bench
+	$(PY) -m seedstream bench
 
 clean:
 	rm -rf $(VENV) target

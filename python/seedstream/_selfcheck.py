@@ -1,5 +1,6 @@
 """`python -m seedstream`: checks this machine reproduces the specified bits, then times a
-few fills against NumPy's default generator."""
+few fills against NumPy's default generator. `python -m seedstream bench` runs the full
+benchmark (seedstream._bench)."""
 
 from __future__ import annotations
 
@@ -181,11 +182,20 @@ def _throughput(n: int) -> None:
             print(f"{name:32} {t_np:11.2f} {t1:9.2f} {t_np / t1:7.1f}x {ta:8.2f} {t_np / ta:7.1f}x")
     finally:
         ss.set_num_threads(saved)
-    print(f"('all' = {saved} threads; ns/element, lower is better; benches/ has the full benchmark)")
+    print(f"('all' = {saved} threads; ns/element, lower is better; "
+          "`python -m seedstream bench` is the full benchmark)")
 
 
 def main(argv: "List[str] | None" = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m seedstream", description=__doc__)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # Imported here: the self-check must not pay for (or depend on) the benchmark's imports.
+        from seedstream._bench import main as bench_main
+
+        return bench_main(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m seedstream", description=__doc__,
+        epilog="python -m seedstream bench --help: options of the full benchmark")
     parser.add_argument("--no-bench", action="store_true", help="run the checks only")
     parser.add_argument("--size", type=float, default=1e7, help="elements per timed fill (default 1e7)")
     args = parser.parse_args(argv)
