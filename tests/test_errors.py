@@ -70,7 +70,7 @@ def test_bad_probability(p):
     assert g.position == 0
 
 
-@pytest.mark.parametrize("p", ["0.5", None, [0.5], np.array([0.5])])
+@pytest.mark.parametrize("p", ["0.5", None, [0.5], (0.5,)])
 def test_probability_type(p):
     with pytest.raises(TypeError, match="p"):
         ss.Generator(1).bernoulli(p)
@@ -291,3 +291,14 @@ def test_core_rejects_bad_distribution_arguments_too():
     with pytest.raises(ValueError, match="out"):
         s.fill_normal(np.empty((4, 4))[:, ::2], "float64", 0.0, 1.0)
     assert s.position == 0
+
+
+def test_bad_per_element_probabilities():
+    g = ss.Generator(1)
+    with pytest.raises(ValueError, match="p"):
+        g.bernoulli(np.array([0.5, 1.5]))
+    with pytest.raises(ValueError, match="p"):
+        g.bernoulli(np.array([0.5, np.nan]))
+    with pytest.raises(ValueError, match="size"):
+        g.bernoulli(np.array([0.5, 0.5]), size=3)
+    assert g.position == 0

@@ -350,3 +350,16 @@ def test_bounds_hold_after_rounding(dtype):
 
 def test_normal_with_zero_scale_is_loc():
     assert (ss.Generator(1).normal(2.5, 0.0, 100) == 2.5).all()
+
+
+def test_bernoulli_per_element_probabilities():
+    p = np.linspace(0.0, 1.0, 1001).reshape(7, 143)
+    got = ss.Generator(4).bernoulli(p)
+    assert got.shape == (7, 143) and got.dtype == np.bool_
+    assert not got[0, 0] and got[-1, -1]
+    # Same words as scalar draws: with a constant p both agree.
+    assert np.array_equal(ss.Generator(4).bernoulli(np.full(500, 0.3)), ss.Generator(4).bernoulli(0.3, size=500))
+    g = ss.Generator(4)
+    g.bernoulli(p)
+    assert g.position == -(-1001 // 4)
+    assert ss.Generator(4).bernoulli(np.array(0.3)) == ss.Generator(4).bernoulli(0.3)

@@ -314,8 +314,20 @@ class Generator:
         self._stream.fill_integers(arr, lo, last - lo + 1)
         return self._result(arr, size, out)
 
-    def bernoulli(self, p: float, size: Any = None, out: Optional[np.ndarray] = None) -> Any:
-        """Bool draws that are True with probability ``round(p * 2**32) / 2**32``."""
+    def bernoulli(self, p: Any, size: Any = None, out: Optional[np.ndarray] = None) -> Any:
+        """Bool draws that are True with probability ``round(p * 2**32) / 2**32``.
+
+        ``p`` is a float, or a NumPy array of probabilities giving element ``i`` its own
+        ``p[i]`` (the result then has ``p``'s shape; ``size``, if given, must equal it).
+        """
+        if isinstance(p, np.ndarray) and p.ndim > 0:
+            probs = np.ascontiguousarray(p, dtype=np.float64)
+            shp = v.shape(size)
+            if shp is not None and shp != probs.shape:
+                raise ValueError(f"size: {shp} does not match the shape of p {probs.shape}")
+            arr = self._target(probs.shape, _BOOL, out)
+            self._stream.fill_bernoulli_per_element(arr, probs)
+            return arr
         prob = v.probability(p)
         arr = self._target(size, _BOOL, out)
         self._stream.fill_bernoulli(arr, prob)

@@ -109,8 +109,10 @@ def output(out: Any, shp: Optional[Tuple[int, ...]], dt: np.dtype) -> np.ndarray
 
 def probability(p: Any) -> float:
     """A probability in [0, 1] as a float."""
+    if isinstance(p, np.ndarray) and p.ndim == 0:
+        p = p[()]
     if isinstance(p, (np.ndarray, list, tuple)) or not isinstance(p, (int, float, np.number)):
-        raise TypeError(f"p: expected a float, got {type(p).__name__}")
+        raise TypeError(f"p: expected a float or a NumPy array of floats, got {type(p).__name__}")
     v = float(p)
     if not 0.0 <= v <= 1.0:
         raise ValueError(f"p: expected a probability in [0, 1], got {v}")

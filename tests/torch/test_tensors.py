@@ -117,3 +117,15 @@ def test_float_constructors_match_generator_methods(dtype):
 def test_rand_float32_equals_random():
     assert np.array_equal(sst.rand(100, generator=ss.Generator(1)).numpy(),
                           ss.Generator(1).random(100, dtype=np.float32))
+
+
+def test_bernoulli_of_a_probability_tensor_is_torch_like():
+    probs = torch.rand(50, 20, dtype=torch.float64)
+    got = sst.bernoulli(probs, generator=ss.Generator(3))
+    assert got.dtype == torch.float64 and got.shape == (50, 20)
+    want = ss.Generator(3).bernoulli(probs.numpy())
+    assert np.array_equal(got.numpy(), want.astype(np.float64))
+    f32 = sst.bernoulli(probs.float(), generator=ss.Generator(3), dtype=torch.bool)
+    assert f32.dtype == torch.bool
+    with pytest.raises(ValueError, match="p"):
+        sst.bernoulli(torch.tensor([0.5, 2.0]), generator=ss.Generator(3))

@@ -134,13 +134,27 @@ def randperm(
 
 
 def bernoulli(
-    p: float,
+    p: Any,
     *size: Any,
     generator: Generator,
+    dtype: Optional[torch.dtype] = None,
     device: Any = None,
     out: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
-    """A bool tensor, True with probability p: the values of ``generator.bernoulli(p, size)``."""
+    """``bernoulli(p, *size)`` with a float ``p``: a bool tensor, True with probability p
+    (``generator.bernoulli(p, size)``). ``bernoulli(input)`` with a tensor of probabilities,
+    as ``torch.bernoulli``: element ``i`` is 1 with probability ``input[i]``, in the input's
+    dtype unless ``dtype`` says otherwise."""
     g = _generator(generator)
+    if isinstance(p, torch.Tensor):
+        if size:
+            raise TypeError("size: not accepted with a tensor of probabilities")
+        probs = p.detach().to("cpu", torch.float64).contiguous().numpy()
+        mask = buffers.target(tuple(p.shape), torch.bool, "cpu", None)
+        g.bernoulli(probs, out=buffers.numpy_view(mask))
+        result = mask.to(dtype or p.dtype)
+        return result.to(p.device) if out is None else out.copy_(result)
+    if dtype not in (None, torch.bool):
+        raise ValueError(f"dtype: a float p gives torch.bool, got {dtype}")
     t = buffers.target(buffers.parse_size(size), torch.bool, device, out)
     return buffers.fill(t, lambda a: g.bernoulli(p, out=a))

@@ -380,6 +380,33 @@ impl Stream {
     }
 
     /// Fills `out` (bool) with Bernoulli(p) draws.
+    /// Fills `out` (bool) with Bernoulli draws of probability `p[i]` for element `i`
+    /// (float64, same size as `out`).
+    fn fill_bernoulli_per_element(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, bool>,
+        p: PyReadonlyArrayDyn<'_, f64>,
+    ) -> PyResult<()> {
+        let probs = p
+            .as_slice()
+            .map_err(|_| PyValueError::new_err("p: must be C-contiguous"))?;
+        let buf = slice_of(&mut out)?;
+        if probs.len() != buf.len() {
+            return Err(PyValueError::new_err("out: size differs from p"));
+        }
+        if let Some(bad) = probs.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+            return Err(PyValueError::new_err(format!(
+                "p: expected probabilities in [0, 1], got {bad}"
+            )));
+        }
+        let first = self.take_elements(buf.len(), bernoulli::WORDS_BERNOULLI)?;
+        let src = &self.source;
+        py.detach(|| bernoulli::fill_bernoulli_per_element(src, first, probs, buf))
+            .map_err(CoreError)?;
+        Ok(())
+    }
+
     fn fill_bernoulli(
         &self,
         py: Python<'_>,

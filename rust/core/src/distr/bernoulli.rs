@@ -50,10 +50,72 @@ pub fn fill_bernoulli<B: BlockFn>(
     Ok(())
 }
 
+/// Bernoulli with a probability per element: element `i` is `word(i) < threshold(probs[i])`.
+/// Every probability is checked before anything is written.
+pub fn fill_bernoulli_per_element<B: BlockFn>(
+    src: &B,
+    first_block: u64,
+    probs: &[f64],
+    out: &mut [bool],
+) -> Result<()> {
+    if probs.len() != out.len() {
+        return Err(Error::invalid(
+            "out",
+            format!("has {} elements but p has {}", out.len(), probs.len()),
+        ));
+    }
+    if let Some(bad) = probs.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        return Err(Error::invalid(
+            "p",
+            format!("expected probabilities in [0, 1], got {bad}"),
+        ));
+    }
+    fill_elements(
+        src,
+        first_block,
+        WORDS_BERNOULLI,
+        out,
+        &|block: u64, w: &[u32], o: &mut [bool]| {
+            // A run starting at block `block` starts at element 4 * (block - first_block).
+            let start = ((block - first_block) * 4) as usize;
+            let ps = &probs[start..start + o.len()];
+            for ((o, &w), &p) in o.iter_mut().zip(w).zip(ps) {
+                // Checked above, so threshold cannot fail.
+                *o = u64::from(w) < threshold(p).unwrap_or(0);
+            }
+        },
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::disallowed_methods)] // powi builds exact powers of two for the test inputs
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_element_equals_scalar_draws() {
+        use crate::key::{Key, Name};
+        use crate::stream::PhiloxStream;
+        let s = PhiloxStream::new(&Key::from_seed(&Name::Int(2)));
+        let n = 1001;
+        let mut scalar = vec![false; n];
+        fill_bernoulli(&s, 3, 0.3, &mut scalar).unwrap();
+        let mut per = vec![false; n];
+        fill_bernoulli_per_element(&s, 3, &vec![0.3; n], &mut per).unwrap();
+        assert_eq!(scalar, per);
+        let probs: Vec<f64> = (0..n).map(|i| (i % 3) as f64 / 2.0).collect();
+        fill_bernoulli_per_element(&s, 3, &probs, &mut per).unwrap();
+        for (i, &v) in per.iter().enumerate() {
+            match i % 3 {
+                0 => assert!(!v),
+                2 => assert!(v),
+                _ => {}
+            }
+        }
+        assert!(fill_bernoulli_per_element(&s, 3, &[0.5, f64::NAN], &mut per[..2]).is_err());
+        assert!(fill_bernoulli_per_element(&s, 3, &[0.5], &mut per[..2]).is_err());
+    }
 
     #[test]
     fn thresholds() {
