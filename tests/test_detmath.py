@@ -219,3 +219,37 @@ def test_general_quantile():
                 exact = mp.findroot(lambda t: mp.log(mp.ncdf(-t)) - mp.log(q), mp.mpf(zi))
             worst = max(worst, float(abs(mp.mpf(zi) - exact) / np.spacing(max(1.0, abs(float(exact))))))
     assert worst < 8.0, worst
+
+
+# ------------------------------------------------------------------------------------
+# binary64 over millions of inputs against x87 80-bit extended precision
+# ------------------------------------------------------------------------------------
+_EXTENDED = np.finfo(np.longdouble).nmant >= 63
+_PI_EXT = np.longdouble("3.14159265358979323846264338327950288") if _EXTENDED else None
+
+
+def _ulp_errors_ext(got, exact):
+    """|got - exact| in ulps of the binary64 value nearest `exact` (64-bit significands
+    leave the reference error below 2^-11 ulp)."""
+    ref64 = exact.astype(np.float64)
+    return np.abs(got.astype(np.longdouble) - exact) / np.spacing(np.abs(ref64)).astype(np.longdouble)
+
+
+@pytest.mark.skipif(not _EXTENDED, reason="needs an 80-bit long double (x86-64)")
+@pytest.mark.parametrize(
+    "name,sample,reference,bound",
+    [
+        ("ln", lambda r, n: np.exp2(r.uniform(-1022, 1023, n)) * r.uniform(1, 2, n), np.log, 1.0),
+        ("exp", lambda r, n: r.uniform(-708, 709, n), np.exp, 1.0),
+        ("sin_quarter_pi", lambda r, n: r.uniform(0, 1, n), lambda t: np.sin(_PI_EXT / 4 * t), 2.0),
+        ("cos_quarter_pi", lambda r, n: r.uniform(0, 1, n), lambda t: np.cos(_PI_EXT / 4 * t), 2.0),
+    ],
+)
+def test_f64_functions_over_millions_of_inputs(name, sample, reference, bound):
+    x = sample(np.random.default_rng(7), 2_000_000)
+    got = _core._detmath(name, x)
+    exact = reference(x.astype(np.longdouble))
+    err = _ulp_errors_ext(got, exact)
+    if name.startswith("sin"):
+        err = err[x > 1e-300]  # sin(0) = 0: no ulp to measure against
+    assert float(err.max()) < bound, (name, float(err.max()))
