@@ -32,61 +32,44 @@ fn scale_f64(p: f64) -> f64 {
     }
 }
 
-impl DropoutElement for f64 {
-    type Compute = f64;
-    fn scale(p: f64) -> f64 {
-        scale_f64(p)
-    }
-    #[inline(always)]
-    fn scaled(self, s: f64) -> f64 {
-        self * s
-    }
-    fn zero() -> f64 {
-        0.0
-    }
+macro_rules! dropout_native {
+    ($($t:ty => $from_f64:expr),*) => {$(
+        impl DropoutElement for $t {
+            type Compute = $t;
+            fn scale(p: f64) -> $t {
+                $from_f64(scale_f64(p))
+            }
+            #[inline(always)]
+            fn scaled(self, s: $t) -> $t {
+                self * s
+            }
+            fn zero() -> $t {
+                0.0
+            }
+        }
+    )*};
 }
+dropout_native!(f64 => |s: f64| s, f32 => |s: f64| s as f32);
 
-impl DropoutElement for f32 {
-    type Compute = f32;
-    fn scale(p: f64) -> f32 {
-        scale_f64(p) as f32
-    }
-    #[inline(always)]
-    fn scaled(self, s: f32) -> f32 {
-        self * s
-    }
-    fn zero() -> f32 {
-        0.0
-    }
+// 16-bit formats: widen to binary32, multiply, round to nearest-even back.
+macro_rules! dropout_half {
+    ($($t:ty),*) => {$(
+        impl DropoutElement for $t {
+            type Compute = f32;
+            fn scale(p: f64) -> f32 {
+                scale_f64(p) as f32
+            }
+            #[inline(always)]
+            fn scaled(self, s: f32) -> $t {
+                <$t>::from_f32(self.to_f32() * s)
+            }
+            fn zero() -> $t {
+                <$t>::ZERO
+            }
+        }
+    )*};
 }
-
-impl DropoutElement for f16 {
-    type Compute = f32;
-    fn scale(p: f64) -> f32 {
-        scale_f64(p) as f32
-    }
-    #[inline(always)]
-    fn scaled(self, s: f32) -> f16 {
-        f16::from_f32(self.to_f32() * s)
-    }
-    fn zero() -> f16 {
-        f16::ZERO
-    }
-}
-
-impl DropoutElement for bf16 {
-    type Compute = f32;
-    fn scale(p: f64) -> f32 {
-        scale_f64(p) as f32
-    }
-    #[inline(always)]
-    fn scaled(self, s: f32) -> bf16 {
-        bf16::from_f32(self.to_f32() * s)
-    }
-    fn zero() -> bf16 {
-        bf16::ZERO
-    }
-}
+dropout_half!(f16, bf16);
 
 /// `out[i] = if word(i) < t { 0 } else { input[i] * scale }`, for a draw at `first_block`.
 pub fn fill_dropout<B: BlockFn, T: DropoutElement>(
@@ -96,38 +79,10 @@ pub fn fill_dropout<B: BlockFn, T: DropoutElement>(
     input: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    let t = threshold(p)?;
-    if input.len() != out.len() {
-        return Err(Error::invalid(
-            "out",
-            format!(
-                "has {} elements but the input has {}",
-                out.len(),
-                input.len()
-            ),
-        ));
-    }
     let scale = T::scale(p);
-    // A run starting at block `block` starts at element 4 * (block - first_block): one word
-    // per element. That offset picks the matching run of `input`.
-    fill_elements(
-        src,
-        first_block,
-        WORDS_DROPOUT,
-        out,
-        &|block, w: &[u32], o: &mut [T]| {
-            let start = ((block - first_block) * 4) as usize;
-            let x = &input[start..start + o.len()];
-            for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
-                *o = if u64::from(w) < t {
-                    T::zero()
-                } else {
-                    x.scaled(scale)
-                };
-            }
-        },
-    );
-    Ok(())
+    fill_masked(src, first_block, p, input, out, T::zero(), |x: T| {
+        x.scaled(scale)
+    })
 }
 
 /// A 16-bit float format, for buffers passed as raw `u16` bits.
@@ -146,6 +101,27 @@ pub fn fill_dropout_half_bits<B: BlockFn>(
     input: &[u16],
     out: &mut [u16],
 ) -> Result<()> {
+    let scale = f32::scale(p);
+    match format {
+        HalfFormat::F16 => fill_masked(src, first_block, p, input, out, 0, |x: u16| {
+            f16::from_bits(x).scaled(scale).to_bits()
+        }),
+        HalfFormat::Bf16 => fill_masked(src, first_block, p, input, out, 0, |x: u16| {
+            bf16::from_bits(x).scaled(scale).to_bits()
+        }),
+    }
+}
+
+/// The dropout mask applied to `input`: `zero` where dropped, `keep(input[i])` elsewhere.
+fn fill_masked<B: BlockFn, I: Copy + Sync, O: Copy + Send + Sync>(
+    src: &B,
+    first_block: u64,
+    p: f64,
+    input: &[I],
+    out: &mut [O],
+    zero: O,
+    keep: impl Fn(I) -> O + Sync,
+) -> Result<()> {
     let t = threshold(p)?;
     if input.len() != out.len() {
         return Err(Error::invalid(
@@ -157,28 +133,18 @@ pub fn fill_dropout_half_bits<B: BlockFn>(
             ),
         ));
     }
-    let scale = f32::scale(p);
     fill_elements(
         src,
         first_block,
         WORDS_DROPOUT,
         out,
-        &|block, w: &[u32], o: &mut [u16]| {
+        &|block, w: &[u32], o: &mut [O]| {
+            // A run starting at block `block` starts at element 4 * (block - first_block): one
+            // word per element. That offset picks the matching run of `input`.
             let start = ((block - first_block) * 4) as usize;
             let x = &input[start..start + o.len()];
-            match format {
-                HalfFormat::F16 => {
-                    for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
-                        let v = f16::from_bits(x).scaled(scale);
-                        *o = if u64::from(w) < t { 0 } else { v.to_bits() };
-                    }
-                }
-                HalfFormat::Bf16 => {
-                    for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
-                        let v = bf16::from_bits(x).scaled(scale);
-                        *o = if u64::from(w) < t { 0 } else { v.to_bits() };
-                    }
-                }
+            for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
+                *o = if u64::from(w) < t { zero } else { keep(x) };
             }
         },
     );
