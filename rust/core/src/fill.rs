@@ -21,7 +21,17 @@ pub const MAX_THREADS: usize = 1024;
 
 static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
 static CHUNK_BLOCKS: AtomicU64 = AtomicU64::new(1 << 14);
-static POOL: Mutex<Option<(usize, Arc<ThreadPool>)>> = Mutex::new(None);
+static POOL: Mutex<Option<Pool>> = Mutex::new(None);
+
+/// The fill thread pool and the process that built it. A child made by `fork()` inherits
+/// the record but not the threads: a pool from another pid is never used (it would wait
+/// forever for its workers) and is leaked rather than dropped (dropping signals threads
+/// that do not exist in this process).
+struct Pool {
+    pid: u32,
+    threads: usize,
+    pool: Arc<ThreadPool>,
+}
 
 /// Threads used for large fills: the value set by [`set_num_threads`], else the number of
 /// CPUs available to this process (detected once: on Linux the query reads cgroup files
@@ -68,21 +78,35 @@ pub fn chunk_blocks() -> u64 {
 }
 
 fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
-    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((n, p)) = guard.as_ref() {
-        if *n == threads {
-            return Some(Arc::clone(p));
+    let pid = std::process::id();
+    {
+        let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.take() {
+            Some(p) if p.pid == pid && p.threads == threads => {
+                let pool = Arc::clone(&p.pool);
+                *guard = Some(p);
+                return Some(pool);
+            }
+            Some(p) if p.pid != pid => std::mem::forget(p),
+            _ => {}
         }
     }
-    // A pool that cannot be built (no threads left) degrades to a serial fill, same bits.
-    let p = Arc::new(
+    // Built outside the lock, so that a fork() from another thread never finds it held
+    // for the time it takes to start threads. A pool that cannot be built (no threads
+    // left) degrades to a serial fill, same bits.
+    let pool = Arc::new(
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .ok()?,
     );
-    *guard = Some((threads, Arc::clone(&p)));
-    Some(p)
+    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    *guard = Some(Pool {
+        pid,
+        threads,
+        pool: Arc::clone(&pool),
+    });
+    Some(pool)
 }
 
 /// Blocks used by `elements` elements of `words_per_element` words each: ceil(e * w / 4).
