@@ -1,20 +1,21 @@
 """`python -m seedstream`: checks this machine reproduces the specified bits, then times a
 few fills against NumPy's default generator. `python -m seedstream bench` runs the full
-benchmark (seedstream._bench)."""
+benchmark (the seedstream._bench package)."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
 import platform
+import statistics
 import sys
-import time
 from typing import Callable, List, Tuple
 
 import numpy as np
 
 import seedstream as ss
 from seedstream import _core
+from seedstream._bench.timer import time_calls
 
 N_GOLDEN = 65_536
 
@@ -143,13 +144,7 @@ def _invariance(r: Report) -> None:
 
 
 def _time(f: Callable[[], object], repeats: int) -> float:
-    f()
-    best = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        best.append(time.perf_counter() - t)
-    return sorted(best)[len(best) // 2]
+    return statistics.median(time_calls({"": f}, repeats)[""])
 
 
 def _throughput(n: int) -> None:
@@ -190,7 +185,7 @@ def main(argv: "List[str] | None" = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # Imported here: the self-check must not pay for (or depend on) the benchmark's imports.
-        from seedstream._bench import main as bench_main
+        from seedstream._bench.cli import main as bench_main
 
         return bench_main(argv[1:])
     parser = argparse.ArgumentParser(
