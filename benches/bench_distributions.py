@@ -5,8 +5,8 @@ importable; its columns are skipped otherwise).
 A benchmark, not a test: it prints a Markdown table and asserts nothing. Every contender
 fills a preallocated buffer (``out=`` where the library has it) with one thread
 (``seedstream.set_num_threads(1)``, ``torch.set_num_threads(1)``; NumPy is single-threaded),
-is warmed up once, then timed round-robin with the others; the figure is the median time
-per element.
+is warmed up once, then timed round-robin with the others by the benchmarks' one timer
+(seedstream._bench.timer); the figure is the median time per element.
 
     python benches/bench_distributions.py                 # 1e7 elements, 7 repeats
     python benches/bench_distributions.py --size 1e6 --repeats 3
@@ -16,17 +16,16 @@ per element.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import statistics
 import sys
-import time
 from typing import Callable, Dict, List, Optional, Tuple
 
 import ml_dtypes
 import numpy as np
 
 import seedstream as ss
+from seedstream._bench.timer import Call, time_calls
 
 try:
     import torch
@@ -37,8 +36,6 @@ try:
     from scipy import stats as scipy_stats
 except ImportError:
     scipy_stats = None
-
-Call = Callable[[], object]
 
 
 def cases(n: int) -> List[Tuple[str, Call, Dict[str, Optional[Call]]]]:
@@ -113,28 +110,6 @@ def cases(n: int) -> List[Tuple[str, Call, Dict[str, Optional[Call]]]]:
     return out
 
 
-def time_round_robin(calls: Dict[str, Call], repeats: int) -> Dict[str, List[float]]:
-    for k, c in list(calls.items()):
-        try:
-            c()  # warm-up: page faults, thread pools, lazy initialisation
-        except TypeError as e:  # e.g. an older torch without generator= here
-            print(f"  skipping {k}: {e}", file=sys.stderr)
-            del calls[k]
-    times: Dict[str, List[float]] = {k: [] for k in calls}
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            for k, c in calls.items():
-                t0 = time.perf_counter()
-                c()
-                times[k].append(time.perf_counter() - t0)
-    finally:
-        if gc_was:
-            gc.enable()
-    return times
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=float, default=1e7)
@@ -149,7 +124,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for name, ss_call, others in cases(n):
         calls = {"seedstream": ss_call, **{k: v for k, v in others.items() if v is not None}}
         print(f"timing {name} ...", file=sys.stderr)
-        times = time_round_robin(calls, args.repeats)
+        times = time_calls(calls, args.repeats)
         med = {k: statistics.median(v) / n * 1e9 for k, v in times.items()}
         raw[name] = {k: v for k, v in times.items()}
         rows.append((name, med))

@@ -9,7 +9,7 @@ See benches/README.md for what it measures and writes.
 
 import sys
 
-from seedstream._bench import main
+from seedstream._bench.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

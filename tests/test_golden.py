@@ -1,4 +1,5 @@
-"""Frozen golden digests (tests/golden/v1): the bits of every method never change."""
+"""Frozen golden digests (seedstream/golden/v1, made by tests/golden/v1): the bits of every
+method never change."""
 
 import importlib.util
 import json
@@ -6,7 +7,10 @@ import pathlib
 
 import pytest
 
-GOLDEN = pathlib.Path(__file__).with_name("golden") / "v1"
+# The digests ship in the package, where `python -m seedstream` reads them: one copy.
+from seedstream._selfcheck import DIGESTS
+
+GOLDEN = pathlib.Path(__file__).with_name("golden") / "v1"  # the scripts that made the digests
 
 
 def _load_maker():
@@ -17,7 +21,7 @@ def _load_maker():
 
 
 MAKER = _load_maker()
-FROZEN = json.loads((GOLDEN / "digests.json").read_text())
+FROZEN = json.loads((DIGESTS / "digests.json").read_text())
 
 
 def test_golden_file_covers_every_case():
@@ -44,7 +48,7 @@ def test_golden_digests(algorithm):
 
 
 # ------------------------------------------------------------------------------------
-# Continuous distributions: tests/golden/v1/digests_distributions.json
+# Continuous distributions: digests_distributions.json
 # ------------------------------------------------------------------------------------
 def _load(name):
     spec = importlib.util.spec_from_file_location(name, GOLDEN / f"{name}.py")
@@ -54,7 +58,7 @@ def _load(name):
 
 
 DIST_MAKER = _load("make_digests_distributions")
-DIST_FROZEN = json.loads((GOLDEN / "digests_distributions.json").read_text())
+DIST_FROZEN = json.loads((DIGESTS / "digests_distributions.json").read_text())
 
 
 def test_distribution_golden_file_covers_every_case():

@@ -1,59 +1,66 @@
 """`python -m seedstream`: checks this machine reproduces the specified bits, then times a
 few fills against NumPy's default generator. `python -m seedstream bench` runs the full
-benchmark (seedstream._bench)."""
+benchmark (the seedstream._bench package)."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import pathlib
 import platform
+import statistics
 import sys
-import time
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
 import seedstream as ss
 from seedstream import _core
+from seedstream._bench.timer import time_calls
 
 N_GOLDEN = 65_536
+# The frozen golden digests, one copy: shipped here for this check, read by tests/test_golden.py
+# and written once by the scripts in tests/golden/v1. SHA-256 of the LE bytes of 65,536
+# outputs (16-bit formats as their uint16 bits), by "algorithm|seed|case[|dtype]".
+DIGESTS = pathlib.Path(__file__).with_name("golden") / "v1"
+FROZEN: Dict[str, str] = {
+    key: value
+    for name in ("digests.json", "digests_distributions.json")
+    for key, value in json.loads((DIGESTS / name).read_text())["digests"].items()
+}
 
-# A subset of tests/golden/v1/digests.json: SHA-256 of the LE bytes of 65,536 outputs.
 GOLDEN: List[Tuple[str, str, Callable[[], np.ndarray], str]] = [
-    ("philox", "bits uint32", lambda: ss.Generator(42).bits(N_GOLDEN),
-     "b6039a5b26601834b9171d87d0e53b15ab4a9302e2e8c406804a1dc164fcc512"),
-    ("philox", "random float64", lambda: ss.Generator(42).random(N_GOLDEN),
-     "0342b75cbd2b1c7487cc54ce3f4e8da7a822496578f93ac0d9292d2c32c9ad30"),
+    ("philox", "bits uint32", lambda: ss.Generator(42).bits(N_GOLDEN), FROZEN["philox|42|bits-uint32"]),
+    ("philox", "random float64", lambda: ss.Generator(42).random(N_GOLDEN), FROZEN["philox|42|random-float64"]),
     ("philox", "random float32", lambda: ss.Generator(42).random(N_GOLDEN, dtype=np.float32),
-     "5153764fdb858f95c5399464540a4f4a6438481b21e3fef14a987e2ea434f962"),
+     FROZEN["philox|42|random-float32"]),
     ("philox", "integers [0, 1000)", lambda: ss.Generator(42).integers(0, 1000, size=N_GOLDEN),
-     "b1c4696979d3f7acdbc2f4f3af94f762c2284d149220fc550be22d0c8a8caace"),
+     FROZEN["philox|42|integers-int64-0-1000"]),
     ("philox", "integers uint64 full range",
      lambda: ss.Generator(42).integers(0, 2**64 - 1, size=N_GOLDEN, dtype=np.uint64, endpoint=True),
-     "0ec350a7bc722beecb53cdf64744abfef121c6afbd42c383a7250ebe0443207e"),
+     FROZEN["philox|42|integers-uint64-full-endpoint"]),
     ("philox", "bernoulli 0.3", lambda: ss.Generator(42).bernoulli(0.3, size=N_GOLDEN),
-     "7e8aef622defffe964ae95d2aaf423ba276f883d4672ead43f6be708b57c0d71"),
-    ("philox", "permutation", lambda: ss.Generator(42).permutation(N_GOLDEN),
-     "a76600c338dd0b23a4bb9c48b46bfa9d4a657dda77c21bc9edc0c74ec6e871fe"),
+     FROZEN["philox|42|bernoulli-0.3"]),
+    ("philox", "permutation", lambda: ss.Generator(42).permutation(N_GOLDEN), FROZEN["philox|42|permutation"]),
     ("pcg64", "bits uint64", lambda: ss.Generator(42, algorithm="pcg64").bits(N_GOLDEN, dtype=np.uint64),
-     "78e98a1d9c79c46f0c79f637dcfd5fc6a9fa77cb10dcc32593a249ef0a25c13a"),
+     FROZEN["pcg64|42|bits-uint64"]),
     ("pcg64", "random float64 'hello'", lambda: ss.Generator("hello", algorithm="pcg64").random(N_GOLDEN),
-     "2f24853ba4818d4f58d2df3741851870d5f8b712666404dbbd44cdea99b830d0"),
-    # A subset of tests/golden/v1/digests_distributions.json (16-bit formats as uint16 bits).
+     FROZEN["pcg64|'hello'|random-float64"]),
     ("philox", "standard_normal float64", lambda: ss.Generator(42).standard_normal(N_GOLDEN),
-     "12b882884cacf0e6e97ad609c9b7c9ccef9ef1f9cf04b385baf58e9c8e3f27c4"),
+     FROZEN["philox|42|standard_normal|float64"]),
     ("philox", "standard_normal float32", lambda: ss.Generator(42).standard_normal(N_GOLDEN, dtype=np.float32),
-     "319652d7108ce2a75109f5dee3d11fdb2a9df65c6fc33231a1d053e982aa0b78"),
+     FROZEN["philox|42|standard_normal|float32"]),
     ("philox", "standard_normal bfloat16", lambda: ss.Generator(42).standard_normal(N_GOLDEN, dtype="bfloat16"),
-     "65405996dcf90b2e957afc6feb2f0acb6463b457c7459d3d9c0599ece6aafaa1"),
+     FROZEN["philox|42|standard_normal|bfloat16"]),
     ("philox", "uniform(-2, 5) float16", lambda: ss.Generator(42).uniform(-2.0, 5.0, N_GOLDEN, dtype=np.float16),
-     "cf3d4ee5686d644a228af2f175855674b58158f71b827273b59ee0acf2bc0e88"),
+     FROZEN["philox|42|uniform(-2,5)|float16"]),
     ("philox", "truncated_normal float32",
      lambda: ss.Generator(42).truncated_normal(size=N_GOLDEN, dtype=np.float32),
-     "be31b14489962f85667da9980a8e9aca4880ea6271fa6f7b0683f79dbd2a0bce"),
+     FROZEN["philox|42|truncated_normal(0,1,-2,2)|float32"]),
     ("philox", "truncated_normal a = 8 sigma",
      lambda: ss.Generator(42).truncated_normal(0.0, 1.0, 8.0, 9.0, size=N_GOLDEN),
-     "7deb5b7d4f88ddceb1b047dc760294b1671062a2299de02d72c0b2297fc573f3"),
+     FROZEN["philox|42|truncated_normal(0,1,8,9)|float64"]),
 ]
 
 
@@ -143,13 +150,7 @@ def _invariance(r: Report) -> None:
 
 
 def _time(f: Callable[[], object], repeats: int) -> float:
-    f()
-    best = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        best.append(time.perf_counter() - t)
-    return sorted(best)[len(best) // 2]
+    return statistics.median(time_calls({"": f}, repeats)[""])
 
 
 def _throughput(n: int) -> None:
@@ -190,7 +191,7 @@ def main(argv: "List[str] | None" = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # Imported here: the self-check must not pay for (or depend on) the benchmark's imports.
-        from seedstream._bench import main as bench_main
+        from seedstream._bench.cli import main as bench_main
 
         return bench_main(argv[1:])
     parser = argparse.ArgumentParser(

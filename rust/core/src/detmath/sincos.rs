@@ -67,8 +67,9 @@ pub fn sin_cos_quarter_pi_f64(t: f64) -> (f64, f64) {
     (t * horner_f64(&SIN_F64, u), horner_f64(&COS_F64, u))
 }
 
-/// Applies the octant `o` in 0..8 to (cos, sin) of the in-octant angle: a swap and two
-/// sign flips, all exact. `sign` is the float's sign bit (1 << 31 or 1 << 63).
+/// Applies the octant `o` in 0..8 to (cos, sin) of the in-octant angle: returns the pair,
+/// swapped where the octant asks, and whether to negate each. The caller flips the sign
+/// bit of each negated value, so the whole step is exact.
 #[inline(always)]
 fn octant<T: Copy>(o: u64, c: T, s: T) -> (T, T, bool, bool) {
     // Octants 1, 2, 5, 6 swap cos and sin; 2..5 negate cos; 4..7 negate sin.
