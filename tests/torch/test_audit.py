@@ -267,3 +267,51 @@ def test_bad_arguments_name_the_argument():
         sst.audit(GPT(), 3)
     with pytest.raises(TypeError, match="restore"):
         sst.audit(GPT(), lambda: None, restore=[3])
+
+
+SCRIPT = '''
+import torch, seedstream as ss, seedstream.torch as sst
+
+model = torch.nn.Sequential(torch.nn.Linear(4, 8), {drop}, torch.nn.Linear(8, 1))
+sst.init_module(model, seed=0)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+def step():
+    x = sst.randn(5, 4, generator=ss.Generator(0).child("x"))
+    loss = model(x).square().mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+if __name__ == "__main__":
+    raise SystemExit("the audit must not run the main block")
+'''
+
+
+@pytest.mark.parametrize("drop,status", [("torch.nn.Dropout(0.5)", 1),
+                                         ("sst.Dropout(0.5, seed=0, name='drop')", 0)])
+def test_command_line_audits_a_script(tmp_path, capsys, drop, status):
+    from seedstream.torch._audit import main
+
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT.format(drop=drop))
+    assert main([str(script)]) == status
+    out = capsys.readouterr().out
+    assert ("torch.nn.functional.dropout" in out) == (status == 1)
+    assert main([str(script), "--json"]) == status
+    assert ('"clean": true' in capsys.readouterr().out) == (status == 0)
+
+
+def test_python_dash_m_seedstream_audit(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT.format(drop="torch.nn.Dropout(0.5)"))
+    r = subprocess.run([sys.executable, "-m", "seedstream", "audit", str(script)], capture_output=True, text=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "patch_dropout" in r.stdout and "train.py:" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "seedstream", "audit", str(script), "--model", "net"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "net" in r.stderr

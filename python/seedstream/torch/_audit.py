@@ -504,3 +504,34 @@ def _first_difference(one: _Tracer, two: _Tracer) -> Optional[Tuple[int, Finding
 def _label_module(label: str) -> Optional[str]:
     name = label.split(" (call ")[0].split(" output[")[0]
     return "" if name == "(model)" else name
+
+
+# -- python -m seedstream audit ----------------------------------------------------------------
+def main(argv: Optional[List[str]] = None) -> int:
+    """``python -m seedstream audit SCRIPT``: runs SCRIPT (its ``__main__`` block is skipped),
+    audits its ``model`` and ``step`` (resetting ``optimizer`` if defined), prints the
+    report; exit status 1 when something was found."""
+    import argparse
+    import json
+    import runpy
+
+    parser = argparse.ArgumentParser(
+        prog="python -m seedstream audit",
+        description="Runs a training step of SCRIPT twice from the same state and reports the "
+        "randomness seedstream does not control and the first module whose results differ.")
+    parser.add_argument("script", help="a Python file defining a model and a zero-argument step function")
+    parser.add_argument("--model", default="model", help="name of the nn.Module in SCRIPT (default: model)")
+    parser.add_argument("--step", default="step", help="name of the step function in SCRIPT (default: step)")
+    parser.add_argument("--restore", nargs="*", default=None, metavar="NAME",
+                        help="objects with state_dict() reset before each run (default: optimizer, if defined)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
+    names = runpy.run_path(args.script, run_name="__seedstream_audit__")
+    restore_names = args.restore if args.restore is not None else [n for n in ("optimizer",) if n in names]
+    for name in [args.model, args.step, *restore_names]:
+        if name not in names:
+            parser.error(f"{args.script} defines no {name!r}")
+    report = audit(names[args.model], names[args.step], restore=[names[n] for n in restore_names])
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report)
+    return 0 if report.clean else 1
