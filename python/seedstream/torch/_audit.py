@@ -174,7 +174,7 @@ class _Snapshot:
     """The model's tensors, the restore objects' state dicts and the global RNG states."""
 
     def __init__(self, model: torch.nn.Module, restore: List[Any]) -> None:
-        self.slots = []
+        self.slots: List[Tuple[Dict[str, Any], str, torch.Tensor, torch.Tensor, Optional[torch.Tensor]]] = []
         for mod in model.modules():
             for table in (mod._parameters, mod._buffers):
                 for name, t in table.items():
@@ -215,7 +215,8 @@ def _torch_rng_fingerprint() -> Tuple[bytes, ...]:
 
 
 def _numpy_rng_fingerprint() -> Any:
-    _, key, pos, has_gauss, gauss = np.random.get_state()
+    state: Any = np.random.get_state()
+    _, key, pos, has_gauss, gauss = state
     return key.tobytes(), pos, has_gauss, gauss
 
 
@@ -240,7 +241,7 @@ def _site(frame: Optional[types.FrameType], skip: Tuple[str, ...] = ()) -> Tuple
 
 
 def _torch_call_name(func: Any) -> str:
-    qual = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+    qual = str(getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func)))
     owner, _, name = qual.rpartition(".")
     if owner in ("TensorBase", "Tensor"):
         return f"Tensor.{name}"
@@ -307,6 +308,10 @@ class _Tracer:
         self.patched: List[Tuple[Any, str, Any]] = []
         # Set while the audit's own hooks run, so that their tensor calls pass the mode.
         self.busy = False
+        self.inputs: List[List[torch.Tensor]] = []
+        self.torch_state: Tuple[bytes, ...] = ()
+        self.numpy_state: Any = None
+        self.python_state: Any = None
 
     # bookkeeping
     def tick(self) -> int:
@@ -402,7 +407,6 @@ class _Tracer:
         return draw
 
     def __enter__(self) -> "_Tracer":
-        self.inputs: List[List[torch.Tensor]] = []
         self.torch_state = _torch_rng_fingerprint()
         self.numpy_state = _numpy_rng_fingerprint()
         self.python_state = random.getstate()
@@ -462,12 +466,13 @@ def _owner(param_name: str) -> str:
 
 def _first_difference(one: _Tracer, two: _Tracer) -> Optional[Tuple[int, Finding]]:
     events: List[Tuple[int, str, str, int]] = []  # (order, table, label, occurrence)
-    for table, records in (("forward", one.forward), ("backward", one.backward)):
+    tables: Dict[str, Dict[str, List[Any]]] = {"forward": one.forward, "backward": one.backward}  # type: ignore[dict-item]
+    for table, records in tables.items():
         for label, calls in records.items():
-            events += [(c[0], table, label, i) for i, c in enumerate(calls)]
+            events += [(int(c[0]), table, label, i) for i, c in enumerate(calls)]
     events.sort()
     for order, table, label, i in events:
-        other = (two.forward if table == "forward" else two.backward).get(label, [])
+        other: List[Any] = (two.forward if table == "forward" else two.backward).get(label, [])
         if i >= len(other):
             return order, Finding(DIFFERS, _label_module(label), label, "", 1,
                                   "ran in the first run only", _FIX_INPUTS)
@@ -487,7 +492,7 @@ def _first_difference(one: _Tracer, two: _Tracer) -> Optional[Tuple[int, Finding
                     param = label[: -len(" gradient")]
                     module, call = _owner(param), f"gradient of {param}"
                 else:
-                    module, call = _label_module(label), "gradient of " + label.rpartition(" ")[2]
+                    module, call = _label_module(label) or "", "gradient of " + label.rpartition(" ")[2]
                 return order, Finding(DIFFERS, module, call, "", 1, f"max |diff| {d:.3g}", _FIX_KERNEL, d)
     end = one.order + 1
     for name, value in one.final.items():
