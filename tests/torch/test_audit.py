@@ -162,6 +162,15 @@ def test_finds_global_numpy_and_python_draws_in_a_dataset(kind, draw, call):
     assert "(outside the model)" in str(report)
 
 
+def test_a_shuffling_dataloader_is_reported_with_the_sampler_fix():
+    data = torch.utils.data.TensorDataset(torch.arange(32).view(8, 4))
+    loader = torch.utils.data.DataLoader(data, batch_size=4, shuffle=True)
+    report = run_audit(GPT(), lambda: next(iter(loader))[0] % VOCAB)
+    f = only(report, TORCH_RNG)
+    assert f.module is None and f.site.endswith("in <lambda>")
+    assert "ShuffleSampler" in f.fix and "loader_generator" in f.fix
+
+
 class ImportedEarly(nn.Module):
     def forward(self, x):
         return x * float(1.0 + 0.0 * imported_early())
@@ -202,6 +211,7 @@ def test_reports_the_first_module_that_differs_with_its_maximum_difference(extra
     assert len(report.findings) == 1
     assert (f.module, f.call) == ("extra", "forward output")
     assert f.max_diff > 0 and "inputs equal" in f.detail
+    assert f.site.startswith("test_audit.py:") and f.site.endswith(f"{extra.__name__}.forward")
     assert "use_deterministic_algorithms" in f.fix
     if extra is Counter:
         assert f.max_diff == pytest.approx(1.0, abs=1e-5)  # x + 2 - (x + 1) in float32

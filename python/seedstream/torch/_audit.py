@@ -240,6 +240,14 @@ def _site(frame: Optional[types.FrameType], skip: Tuple[str, ...] = ()) -> Tuple
     return "", loader
 
 
+def _forward_site(module: torch.nn.Module) -> str:
+    """Where the module's forward is defined: the place to look when its output differs."""
+    code = getattr(type(module).forward, "__code__", None)
+    if code is None or code.co_filename.startswith(_TORCH_DIR):
+        return ""
+    return f"{os.path.basename(code.co_filename)}:{code.co_firstlineno} in {type(module).__qualname__}.forward"
+
+
 def _torch_call_name(func: Any) -> str:
     qual = str(getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func)))
     owner, _, name = qual.rpartition(".")
@@ -302,6 +310,7 @@ class _Tracer:
         self.forward: Dict[str, List[Tuple[int, List[torch.Tensor], List[torch.Tensor]]]] = {}
         self.backward: Dict[str, List[Tuple[int, torch.Tensor]]] = {}
         self.calls: Dict[str, int] = {}
+        self.sites: Dict[str, str] = {}
         self.result: List[torch.Tensor] = []
         self.final: Dict[str, torch.Tensor] = {}
         self.handles: List[Any] = []
@@ -363,6 +372,8 @@ class _Tracer:
             self.check_all()
             self.stack.pop()
             k = self.calls[name] = self.calls.get(name, 0) + 1
+            if k == 1:
+                self.sites[name] = _forward_site(module)
             label = _module_label(name) + (f" (call {k})" if k > 1 else "")
             self.forward.setdefault(label, []).append((self.tick(), self.inputs.pop(), _tensors(output)))
             leaves, _ = tree_flatten(output)
@@ -483,7 +494,9 @@ def _first_difference(one: _Tracer, two: _Tracer) -> Optional[Tuple[int, Finding
             if d is not None:
                 inputs_differ = _max_diff(in1, in2) is not None
                 detail = f"output max |diff| {d:.3g}" + ("; its inputs differ too" if inputs_differ else "; inputs equal")
-                return order, Finding(DIFFERS, _label_module(label), "forward output", "", 1, detail,
+                module = _label_module(label)
+                site = one.sites.get(module or "", "")
+                return order, Finding(DIFFERS, module, "forward output", site, 1, detail,
                                       _FIX_INPUTS if inputs_differ else _FIX_MODULE, d)
         else:
             d = _max_diff([one.backward[label][i][1]], [other[i][1]])
