@@ -132,7 +132,9 @@ def audit(
     the ``state_dict`` of every object in ``restore`` (optimizers, LR schedulers, grad
     scalers) and the global RNG states are reset to what they were at the call; so are
     they afterwards. Anything else the step reads (an iterator, a counter, the clock) is
-    not reset: a step should fetch its batch by step index. It keeps a copy of every
+    not reset: a step should fetch its batch by step index and draw from streams keyed
+    by it (``g.child("batch", step_index)``), not from a live iterator or a generator
+    whose position moves. It keeps a copy of every
     module output and gradient of one step per run; run it on a small batch.
     """
     if not isinstance(model, torch.nn.Module):
@@ -156,12 +158,11 @@ def audit(
             runs.append(tracer)
     finally:
         saved.restore()
-    findings = sorted(runs[0].draws.values(), key=lambda d: d[0])
-    rows = [(order, f) for order, f in findings]
+    rows = list(runs[0].draws.values())
     first = _first_difference(runs[0], runs[1])
     if first is not None:
         rows.append(first)
-        rows.sort(key=lambda r: r[0])
+    rows.sort(key=lambda r: r[0])
     return AuditReport([f for _, f in rows])
 
 
