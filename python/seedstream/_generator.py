@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import MutableSequence
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
@@ -33,12 +35,36 @@ _BOOL = np.dtype(np.bool_)
 _INT64 = np.dtype(np.int64)
 _ALGORITHMS = ("philox", "pcg64")
 _STATE_VERSION = 1
+_log = logging.getLogger("seedstream")
+
+
+class _FromOs:
+    """Default of ``seed``: draw one from the OS (an explicit None stays an error)."""
+
+    def __repr__(self) -> str:
+        return "<128 bits from the OS>"
+
+
+_FROM_OS: Any = _FromOs()
+
+
+def os_seed() -> str:
+    """A seed drawn from the OS: 128 bits as a str of 32 lowercase hex digits, logged once.
+
+    A str, so its key follows the ordinary seed rules (docs/spec.md#keys) and no
+    existing key changes; ``Generator(seed)`` with it reproduces the run.
+    """
+    seed = f"{secrets.randbits(128):032x}"
+    _log.info("seed %r drawn from the OS; pass seed=%r to reproduce this run", seed, seed)
+    return seed
 
 
 class Generator:
     """A deterministic random stream: a 256-bit key plus a block position.
 
-    ``Generator(seed)`` takes an int in [0, 2**64) or a str. The same seed, algorithm and
+    ``Generator(seed)`` takes an int in [0, 2**64) or a str; ``Generator()`` draws a str
+    seed of 128 bits from the OS, logs it once (logger ``"seedstream"``, level INFO) and
+    keeps it in :attr:`seed`, :attr:`state` and ``repr``. The same seed, algorithm and
     child names give the same bits on every platform, thread count and release
     (docs/spec.md). Element ``i`` of a draw depends only on (key, position, i), so a draw
     of ``k`` values is a prefix of a draw of ``n > k`` at the same position.
@@ -47,18 +73,29 @@ class Generator:
     (docs/spec.md#positions). Draws from several threads are atomic.
     """
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_stream", "_seed", "_os_seed")
 
-    def __init__(self, seed: "int | str", *, algorithm: str = "philox") -> None:
+    def __init__(self, seed: "int | str" = _FROM_OS, *, algorithm: str = "philox") -> None:
         if algorithm not in _ALGORITHMS:
             raise ValueError(f"algorithm: expected 'philox' or 'pcg64', got {algorithm!r}")
-        self._stream = Stream.from_seed(v.seed_value(seed), algorithm)
+        self._os_seed = seed is _FROM_OS
+        self._seed: "int | str | None" = os_seed() if self._os_seed else v.seed_value(seed)
+        self._stream = Stream.from_seed(self._seed, algorithm)
 
     @classmethod
     def _wrap(cls, stream: Stream) -> "Generator":
         g = cls.__new__(cls)
         g._stream = stream
+        g._seed = None
+        g._os_seed = False
         return g
+
+    @property
+    def seed(self) -> "int | str | None":
+        """The seed this generator was made from; ``Generator(g.seed, algorithm=g.algorithm)``
+        is ``g`` at position 0. None for children and for generators restored from a state
+        without a seed."""
+        return self._seed
 
     # -- identity and position -------------------------------------------------------
     @property
@@ -114,13 +151,20 @@ class Generator:
 
     @property
     def state(self) -> Dict[str, Any]:
-        """A plain dict that :meth:`from_state` turns back into an identical generator."""
-        return {
+        """A plain dict that :meth:`from_state` turns back into an identical generator.
+
+        A generator seeded from the OS also records ``"seed"``: the one seed its caller
+        never chose, so a checkpoint always says how to rerun the run.
+        """
+        state: Dict[str, Any] = {
             "version": _STATE_VERSION,
             "algorithm": self.algorithm,
             "key": self.key,
             "position": self.position,
         }
+        if self._os_seed:
+            state["seed"] = self._seed
+        return state
 
     @classmethod
     def from_state(cls, state: Dict[str, Any]) -> "Generator":
@@ -141,28 +185,42 @@ class Generator:
         position = state["position"]
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < 2**64:
             raise ValueError("state: position must be an int in [0, 2**64)")
-        return cls._wrap(Stream.from_key(algorithm, key.to_bytes(32, "little"), position))
+        g = cls._wrap(Stream.from_key(algorithm, key.to_bytes(32, "little"), position))
+        if "seed" in state:
+            seed = state["seed"]
+            if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+                raise ValueError("state: seed must be an int in [0, 2**64) or a str")
+            if isinstance(seed, int) and not 0 <= seed < 2**64:
+                raise ValueError("state: seed must be an int in [0, 2**64) or a str")
+            if Stream.from_seed(seed, algorithm).key != g._stream.key:
+                raise ValueError("state: seed does not give the state's key")
+            g._seed, g._os_seed = seed, True
+        return g
 
     def __copy__(self) -> "Generator":
-        return Generator.from_state(self.state)
+        g = Generator.from_state(self.state)
+        g._seed = self._seed
+        return g
 
     def __deepcopy__(self, memo: Any) -> "Generator":
-        return Generator.from_state(self.state)
+        return self.__copy__()
 
     def __reduce__(self) -> Any:
-        return (Generator.from_state, (self.state,))
+        return (Generator.from_state, (self.state,), (None, {"_seed": self._seed}))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Generator):
             return NotImplemented
-        return self.state == other.state
+        return (self.algorithm, self.key, self.position) == (other.algorithm, other.key, other.position)
 
     __hash__ = None  # type: ignore[assignment]  # mutable: the position changes
 
     def __repr__(self) -> str:
         return (
             f"Generator(algorithm={self.algorithm!r}, key=0x{self.key:064x}, "
-            f"position={self.position})"
+            f"position={self.position}"
+            + ("" if self._seed is None else f", seed={self._seed!r}")
+            + ")"
         )
 
     # -- draws -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     ) from exc
 
 from seedstream.torch import functional, init
+from seedstream.torch._audit import AuditReport, Finding, audit
 from seedstream.torch._dropout import Dropout
 from seedstream.torch._module_init import init_module
 from seedstream.torch._sampler import ShuffleSampler
@@ -35,3 +36,4 @@ __all__ = [
     "trunc_normal",
     "worker_init_fn",
 ]
+__all__ += ["AuditReport", "Finding", "audit"]
