@@ -32,6 +32,7 @@ _DERIVED = {
     torch.empty_like, torch.zeros_like, torch.ones_like, torch.full_like,
     torch.Tensor.new_empty, torch.Tensor.new_zeros, torch.Tensor.new_ones, torch.Tensor.new_full,
 }
+_TENSOR_DRAWS = {torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.bernoulli_, torch.Tensor.random_}
 # In-place ops whose result does not depend on the previous contents of the tensor.
 _OVERWRITES = {
     torch.Tensor.fill_, torch.Tensor.zero_, torch.Tensor.copy_,
@@ -177,6 +178,12 @@ class Router(TorchFunctionMode):
         if self.quiet:
             return func(*args, **kwargs)
         handler = _HANDLERS.get(func)
+        if func in _TENSOR_DRAWS and args[0].requires_grad and torch.is_grad_enabled():
+            # As torch: autograd cannot record an in-place fill of a tensor that requires grad.
+            raise ValueError(
+                f"tensor: {_name(func)} in place on a tensor that requires grad; run it under "
+                "torch.no_grad() or on tensor.data (torch.nn.init does so)"
+            )
         if handler is not None:
             return handler(self, func, args, kwargs)
         if func in _UNROUTED:
