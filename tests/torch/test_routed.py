@@ -308,3 +308,11 @@ def test_kaiming_under_routing_matches_the_seedstream_mirror():
     b = torch.empty(2, 3)
     sst.init.xavier_uniform_(b, gain=math.sqrt(2), generator=ss.Generator(7).child("bias"))
     assert torch.equal(m.bias.detach(), b.reshape(6))
+
+
+def test_parents_initialise_after_their_children():
+    """As at construction: MultiheadAttention's own init zeroes out_proj.bias after the
+    Linear's reset_parameters drew it."""
+    m = sst.init_module(nn.MultiheadAttention(8, 2), seed=1)
+    assert torch.equal(m.out_proj.bias, torch.zeros(8))
+    assert torch.equal(m.in_proj_bias, torch.zeros(24))

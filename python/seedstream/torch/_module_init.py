@@ -103,9 +103,28 @@ def _reset_counters(sub: torch.nn.Module) -> None:
                 b.zero_()
 
 
+def _children_first(module: torch.nn.Module) -> List[Tuple[str, torch.nn.Module]]:
+    """Submodules with their name prefixes, each after its children, as ``Module.apply``
+    visits them and as construction initialises them (a parent's init, e.g.
+    MultiheadAttention zeroing ``out_proj.bias``, comes after its children's); a module
+    reachable at several places is visited once, at the first."""
+    out: List[Tuple[str, torch.nn.Module]] = []
+    seen: Set[int] = set()
+
+    def walk(m: torch.nn.Module, prefix: str) -> None:
+        seen.add(id(m))
+        for name, child in m._modules.items():
+            if child is not None and id(child) not in seen:
+                walk(child, prefix + name + ".")
+        out.append((prefix, m))
+
+    walk(module, "")
+    return out
+
+
 def _run_inits(router: Router, module: torch.nn.Module, init_fn: Optional[Callable[[torch.nn.Module], Any]]) -> None:
-    for prefix, sub in module.named_modules():
-        with _scope(router, prefix + "." if prefix else "", sub), torch.no_grad():
+    for prefix, sub in _children_first(module):
+        with _scope(router, prefix, sub), torch.no_grad():
             if init_fn is not None:
                 init_fn(sub)
             elif callable(getattr(sub, "reset_parameters", None)):
@@ -130,7 +149,8 @@ def init_module(
 ) -> torch.nn.Module:
     """Re-initialises ``module`` deterministically and returns it.
 
-    For each submodule (in ``named_modules()`` order) its own init logic runs —
+    For each submodule, children before parents (as ``module.apply`` and construction
+    order them), its own init logic runs —
     ``init_fn(submodule)`` when given (for example a Hugging Face model's
     ``_init_weights``), else its ``reset_parameters()`` (or ``_reset_parameters()``) — inside
     ``routed(module, seed)``: the tensor named ``q`` (its qualified name in
