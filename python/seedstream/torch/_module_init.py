@@ -68,7 +68,7 @@ def _reparametrize(
     router.quiet += 1
     try:
         for pname, t in temps.items():
-            plist = sub.parametrizations[pname]  # type: ignore[index]
+            plist: Any = sub.parametrizations[pname]  # type: ignore[index]
             value: Any = t.detach()
             with torch.no_grad():
                 # As ParametrizationList.__init__ does when the parametrization is registered.
@@ -128,9 +128,9 @@ def _run_inits(router: Router, module: torch.nn.Module, init_fn: Optional[Callab
             if init_fn is not None:
                 init_fn(sub)
             elif callable(getattr(sub, "reset_parameters", None)):
-                sub.reset_parameters()
+                sub.reset_parameters()  # type: ignore[operator]
             elif callable(getattr(sub, "_reset_parameters", None)):
-                sub._reset_parameters()
+                sub._reset_parameters()  # type: ignore[operator]
             _reset_counters(sub)
 
 
@@ -226,7 +226,7 @@ def materialize(
     module.to_empty(device=dev)
     for occ in ties:
         first, local, is_param = occ[0]
-        table = first._parameters if is_param else first._buffers
+        table: Dict[str, Any] = first._parameters if is_param else first._buffers  # type: ignore[assignment]
         for mod, name, p in occ[1:]:
             (mod._parameters if p else mod._buffers)[name] = table[local]
     root = _root(seed)

@@ -55,7 +55,7 @@ _DATA = torch._C.TensorBase.__dict__["data"]  # `p.data = x` reaches the mode as
 
 ROUTED_DRAWS = (
     "Tensor.uniform_, Tensor.normal_, Tensor.bernoulli_, Tensor.random_, "
-    "torch.nn.init.* (trunc_normal_ as seedstream's truncated_normal), "
+    "torch.nn.init.* but sparse_ (trunc_normal_ as seedstream's truncated_normal), "
     "torch.rand_like/randn_like of a parameter"
 )
 
@@ -78,8 +78,8 @@ class _Entry:
 
 
 def _span(t: torch.Tensor) -> Tuple[int, int, int]:
-    start = t.storage_offset() * t.element_size()
-    return t.untyped_storage().data_ptr(), start, start + t.numel() * t.element_size()
+    start = int(t.storage_offset()) * t.element_size()
+    return t.untyped_storage().data_ptr(), start, start + int(t.numel()) * t.element_size()
 
 
 class Router(TorchFunctionMode):
@@ -241,15 +241,16 @@ class Router(TorchFunctionMode):
         raise ValueError(msg)
 
     # -- draws --------------------------------------------------------------------------
-    def target_stream(self, func: Any, args: Any, kwargs: Any, t: torch.Tensor) -> Optional[Generator]:
+    def target_stream(self, func: Any, args: Any, kwargs: Any, t: torch.Tensor) -> Generator:
         g = self.stream_of(t)
         if g is None:
-            self.unroutable(func, args, kwargs, t)
+            self.unroutable(func, args, kwargs, t)  # raises: `t` exists and is not registered
+            raise AssertionError("unreachable")
         return g
 
 
 def _named_tensors(module: torch.nn.Module) -> List[Tuple[str, torch.Tensor]]:
-    out = list(module.named_parameters())
+    out: List[Tuple[str, torch.Tensor]] = list(module.named_parameters())
     out += [(n, b) for n, b in module.named_buffers() if b is not None]
     return out
 
