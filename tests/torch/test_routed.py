@@ -316,3 +316,19 @@ def test_parents_initialise_after_their_children():
     m = sst.init_module(nn.MultiheadAttention(8, 2), seed=1)
     assert torch.equal(m.out_proj.bias, torch.zeros(8))
     assert torch.equal(m.in_proj_bias, torch.zeros(24))
+
+
+@pytest.mark.filterwarnings("ignore:.*torch.nn.utils.weight_norm. is deprecated:FutureWarning")
+def test_hook_weight_norm_sets_g_and_v_as_at_registration():
+    after = nn.utils.weight_norm(sst.init_module(nn.Linear(6, 4), seed=9))
+    states = []
+    for torch_seed in (0, 1):
+        torch.manual_seed(torch_seed)
+        states.append(_state(sst.init_module(nn.utils.weight_norm(nn.Linear(6, 4)), seed=9)))
+    _assert_same(states[0], states[1])
+    _assert_same(states[0], _state(after))
+    with torch.device("meta"):
+        meta = nn.utils.weight_norm(nn.Linear(6, 4))
+    sst.materialize(meta, "cpu", seed=9)
+    _assert_same(_state(meta), _state(after))
+    assert torch.equal(meta.weight, after.weight)

@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Un
 
 import torch
 from torch.nn.utils import parametrize
+from torch.nn.utils.weight_norm import WeightNorm
 
 from seedstream import Generator
 from seedstream.torch._routing import Router, _named_tensors, _root, routing
@@ -22,6 +23,12 @@ def _scope(router: Router, prefix: str, sub: torch.nn.Module) -> Iterator[None]:
     before = {k: id(v) for k, v in list(sub._parameters.items()) + list(sub._buffers.items())}
     reported = len(router.unrouted)
     swapped = _unparametrize(router, prefix, sub) if parametrize.is_parametrized(sub) else None
+    norms = [h for h in sub._forward_pre_hooks.values() if isinstance(h, WeightNorm)]
+    for h in norms:
+        # The deprecated hook form keeps the weight as a plain attribute, recomputed from
+        # name_g and name_v before each forward: draws on it are drawn under its own name.
+        setattr(sub, h.name, h.compute_weight(sub).detach().clone())
+        router.register(prefix + h.name, getattr(sub, h.name))
     router.scope = (prefix, sub)
     try:
         yield
@@ -29,6 +36,8 @@ def _scope(router: Router, prefix: str, sub: torch.nn.Module) -> Iterator[None]:
         router.scope = None
         if swapped is not None:
             _reparametrize(router, prefix, sub, *swapped)
+        for h in norms:
+            _renormalize(router, prefix, sub, h)
     if len(router.unrouted) > reported:
         after = list(sub._parameters.items()) + list(sub._buffers.items())
         replaced = [prefix + k for k, v in after if v is not None and before.get(k) != id(v)]
@@ -92,6 +101,22 @@ def _reparametrize(
                         router.full.add(name)
     finally:
         router.quiet -= 1
+
+
+def _renormalize(router: Router, prefix: str, sub: torch.nn.Module, h: WeightNorm) -> None:
+    """name_g and name_v from the weight, as ``torch.nn.utils.weight_norm`` sets them."""
+    w = getattr(sub, h.name)
+    g, v = getattr(sub, h.name + "_g"), getattr(sub, h.name + "_v")
+    router.quiet += 1
+    try:
+        with torch.no_grad():
+            g.copy_(torch.norm_except_dim(w, 2, h.dim))
+            v.copy_(w)
+            setattr(sub, h.name, h.compute_weight(sub))
+    finally:
+        router.quiet -= 1
+    if prefix + h.name in router.full:
+        router.full.update({prefix + h.name + "_g", prefix + h.name + "_v"})
 
 
 def _reset_counters(sub: torch.nn.Module) -> None:
