@@ -20,7 +20,6 @@ from seedstream import Generator
 from seedstream.torch import _buffers as buffers
 from seedstream.torch import init as ss_init
 
-_FLOATS = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 _MANTISSA_DIGITS = {torch.float32: 24, torch.float64: 53, torch.float16: 11, torch.bfloat16: 8}
 
 Path = Tuple[Union[str, int], ...]
@@ -92,7 +91,6 @@ class Router(TorchFunctionMode):
 
     def __init__(self, module: torch.nn.Module, root: Generator) -> None:
         super().__init__()
-        self.module = module
         self.root = root
         self.streams: Dict[Path, Generator] = {}
         self.by_storage: Dict[int, List[_Entry]] = {}
@@ -423,7 +421,6 @@ _HANDLERS: Dict[Any, Callable[[Router, Any, Any, Any], Any]] = {
 # torch.nn.init.trunc_normal_ does not dispatch to modes (its body draws a uniform and maps it
 # through erfinv): while a block is routed, the module attribute points to this wrapper.
 _ORIGINAL_TRUNC = torch.nn.init.trunc_normal_
-_ACTIVE: List[Router] = []
 
 
 def _trunc_normal_entry(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
