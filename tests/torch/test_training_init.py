@@ -129,6 +129,17 @@ def test_meta_built_equals_directly_built():
     assert torch.equal(model(idx), direct(idx))
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_meta_built_on_cuda_equals_cpu():
+    direct = _direct()
+    with torch.device("meta"):
+        model = GPT()
+    sst.materialize(model, "cuda", seed=42)
+    with sst.routed(model, seed=42):
+        model.init_weights()
+    _assert_same({k: v.cpu() for k, v in _state(model).items()}, _state(direct))
+
+
 def test_inserted_module_changes_no_other_parameter():
     base, grown = _state(_direct()), _state(_direct(extra=True))
     assert "transformer.adapter.weight" in grown
