@@ -231,6 +231,18 @@ def test_meta_model_is_refused_by_init_module_and_routed():
             pass
 
 
+def test_lazy_module_before_its_first_forward_is_refused():
+    m = nn.Sequential(nn.LazyLinear(3), nn.Linear(3, 2))
+    with pytest.raises(ValueError, match="module: '0.weight' is an uninitialised parameter of a lazy module"):
+        sst.init_module(m, seed=1)
+    m(torch.ones(2, 5))
+    states = []
+    for torch_seed in (0, 1):
+        torch.manual_seed(torch_seed)
+        states.append(_state(sst.init_module(m, seed=1)))
+    _assert_same(*states)
+
+
 class Tied(nn.Module):
     def __init__(self):
         super().__init__()

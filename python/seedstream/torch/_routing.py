@@ -435,6 +435,11 @@ def _trunc_normal_entry(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.
 
 def check_not_meta(module: torch.nn.Module) -> None:
     for name, t in _named_tensors(module):
+        if isinstance(t, torch.nn.parameter.UninitializedTensorMixin):
+            raise ValueError(
+                f"module: {name!r} is an uninitialised parameter of a lazy module (its shape is "
+                "not known yet); run a forward pass first, so that its init can be routed"
+            )
         if t.device.type == "meta":
             raise ValueError(
                 f"module: {name!r} is on the meta device and holds no memory to initialise; "
