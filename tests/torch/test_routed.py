@@ -344,3 +344,21 @@ def test_hook_weight_norm_sets_g_and_v_as_at_registration():
     sst.materialize(meta, "cpu", seed=9)
     _assert_same(_state(meta), _state(after))
     assert torch.equal(meta.weight, after.weight)
+
+
+def test_routed_random_default_range_and_bernoulli_with_probabilities():
+    m = nn.Module()
+    m.register_buffer("codes", torch.empty(50))
+    m.register_buffer("ids", torch.empty(20, dtype=torch.int32))
+    m.register_buffer("mask", torch.empty(4, 3))
+    probs = torch.tensor([0.0, 0.5, 1.0])
+    with sst.routed(m, seed=2):
+        m.codes.random_()
+        m.ids.random_(5)
+        m.mask.bernoulli_(probs)
+    want = ss.Generator(2).child("codes").integers(0, 2**24, size=50, endpoint=True)
+    assert np.array_equal(m.codes.numpy(), want.astype(np.float32))
+    assert np.array_equal(m.ids.numpy(), ss.Generator(2).child("ids").integers(0, 5, size=20).astype(np.int32))
+    mask = ss.Generator(2).child("mask").bernoulli(np.broadcast_to(np.array([0.0, 0.5, 1.0]), (4, 3)).copy())
+    assert np.array_equal(m.mask.numpy(), mask.astype(np.float32))
+    assert torch.equal(m.mask[:, 0], torch.zeros(4)) and torch.equal(m.mask[:, 2], torch.ones(4))
