@@ -286,6 +286,22 @@ class CausalMask(nn.Module):
             self.reset_parameters = lambda: self.mask.copy_(torch.tril(torch.ones_like(self.mask)))
 
 
+class RunningMean(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(3))
+
+    def reset_running_stats(self):
+        self.mean.zero_()
+
+
+def test_materialize_resets_running_stats_of_modules_without_reset_parameters():
+    with torch.device("meta"):
+        m = nn.Sequential(RunningMean())
+    sst.materialize(m, "cpu", seed=1)
+    assert torch.equal(m[0].mean, torch.zeros(3))
+
+
 def test_materialize_names_tensors_left_uninitialised():
     with torch.device("meta"):
         m = nn.Sequential(CausalMask())

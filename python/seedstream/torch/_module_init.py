@@ -156,6 +156,8 @@ def _run_inits(router: Router, module: torch.nn.Module, init_fn: Optional[Callab
                 sub.reset_parameters()  # type: ignore[operator]
             elif callable(getattr(sub, "_reset_parameters", None)):
                 sub._reset_parameters()  # type: ignore[operator]
+            elif callable(getattr(sub, "reset_running_stats", None)):
+                sub.reset_running_stats()  # type: ignore[operator]
             _reset_counters(sub)
 
 
@@ -177,7 +179,8 @@ def init_module(
     For each submodule, children before parents (as ``module.apply`` and construction
     order them), its own init logic runs —
     ``init_fn(submodule)`` when given (for example a Hugging Face model's
-    ``_init_weights``), else its ``reset_parameters()`` (or ``_reset_parameters()``) — inside
+    ``_init_weights``), else its ``reset_parameters()`` (or ``_reset_parameters()``, or
+    ``reset_running_stats()``) — inside
     ``routed(module, seed)``: the tensor named ``q`` (its qualified name in
     ``named_parameters`` / ``named_buffers``) draws from ``Generator(seed).child(q)``. Hence:
 
