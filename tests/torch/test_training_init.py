@@ -194,3 +194,18 @@ def test_transformers_gpt2_meta_built_equals_directly_built():
     sst.materialize(model, "cpu", seed=42, init_fn=model._init_weights)
     _assert_same(_state(model), _state(direct))
     assert model.lm_head.weight is model.transformer.wte.weight
+
+
+def test_transformers_bert_meta_built_equals_directly_built():
+    """BERT also keeps computed buffers (position_ids), set by its _init_weights."""
+    cfg = transformers.BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                  intermediate_size=64, max_position_embeddings=16)
+    torch.manual_seed(0)
+    direct = transformers.BertForMaskedLM(cfg)
+    sst.init_module(direct, seed=42)
+    sst.init_module(direct, seed=42, init_fn=direct._init_weights)
+    with torch.device("meta"):
+        model = transformers.BertForMaskedLM(cfg)
+    sst.materialize(model, "cpu", seed=42, init_fn=model._init_weights)
+    _assert_same(_state(model), _state(direct))
+    assert torch.equal(model.bert.embeddings.position_ids, torch.arange(16)[None])
