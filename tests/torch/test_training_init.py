@@ -12,6 +12,12 @@ torch = pytest.importorskip("torch")
 import seedstream as ss  # noqa: E402
 import seedstream.torch as sst  # noqa: E402
 
+try:
+    import transformers
+except ImportError:  # the tests of the GPT written here still run
+    transformers = None
+needs_transformers = pytest.mark.skipif(transformers is None, reason="needs transformers")
+
 nn = torch.nn
 F = torch.nn.functional
 
@@ -158,12 +164,6 @@ def test_init_module_with_the_per_module_init_fn():
     w = ss.Generator(42).child("transformer.h.1.attn.c_proj.weight").normal(0.0, 0.02, size=(32, 32), dtype=np.float32)
     assert np.array_equal(states[0]["transformer.h.1.attn.c_proj.weight"].numpy(), w)
 
-
-try:
-    import transformers
-except ImportError:  # the GPT tests above still run
-    transformers = None
-needs_transformers = pytest.mark.skipif(transformers is None, reason="needs transformers")
 
 
 def _gpt2_config():
