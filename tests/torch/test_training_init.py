@@ -165,7 +165,6 @@ def test_init_module_with_the_per_module_init_fn():
     assert np.array_equal(states[0]["transformer.h.1.attn.c_proj.weight"].numpy(), w)
 
 
-
 def _gpt2_config():
     return transformers.GPT2Config(
         n_layer=2, n_embd=32, n_head=4, vocab_size=64, n_positions=16, bos_token_id=0, eos_token_id=0
