@@ -352,11 +352,13 @@ def _bernoulli(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
 def _random(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     t = _arg(args, kwargs, 0, "tensor", None)
     rest = list(args[1:])
-    low, high = kwargs.get("from", None), kwargs.get("to", None)
-    if len(rest) == 1 and "to" not in kwargs:
-        low, high = 0, rest[0]
-    elif len(rest) >= 2:
+    # torch's overloads: random_(), random_(to), random_(from, to), with keywords from=, to=
+    if len(rest) >= 2:
         low, high = rest[0], rest[1]
+    elif len(rest) == 1:
+        low, high = (rest[0], kwargs["to"]) if "to" in kwargs else (0, rest[0])
+    else:
+        low, high = kwargs.get("from", 0), kwargs.get("to", None)
     low = 0 if low is None else int(low)
     g = r.target_stream(func, args, kwargs, t)
     if high is None:  # torch's default upper bounds, inclusive
