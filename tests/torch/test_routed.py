@@ -63,6 +63,11 @@ ZOO = {
     "weight_norm Conv2d": lambda: parametrizations.weight_norm(nn.Conv2d(2, 3, 3), dim=1),
     "custom parametrization": _symmetric_linear,
     "Bilinear": lambda: nn.Bilinear(3, 4, 5),
+    "LSTMCell": lambda: nn.LSTMCell(4, 5),
+    "RMSNorm": lambda: nn.RMSNorm(6),
+    "InstanceNorm1d affine": lambda: nn.InstanceNorm1d(4, affine=True, track_running_stats=True),
+    "Transformer": lambda: nn.Transformer(8, 2, 1, 1, 16, batch_first=True),
+    "AdaptiveLogSoftmaxWithLoss": lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 20, [5, 10], div_value=2.0),
     "PReLU": lambda: nn.PReLU(3),
 }
 
