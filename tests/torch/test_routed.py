@@ -386,3 +386,13 @@ def test_routed_random_default_range_and_bernoulli_with_probabilities():
     mask = ss.Generator(2).child("mask").bernoulli(np.broadcast_to(np.array([0.0, 0.5, 1.0]), (4, 3)).copy())
     assert np.array_equal(m.mask.numpy(), mask.astype(np.float32))
     assert torch.equal(m.mask[:, 0], torch.zeros(4)) and torch.equal(m.mask[:, 2], torch.ones(4))
+
+
+def test_draws_on_empty_tensors_are_no_ops():
+    m = nn.Linear(3, 3)
+    m.register_buffer("empty", torch.empty(0, 4))
+    with sst.routed(m, seed=1):
+        m.empty.uniform_()
+        nn.init.normal_(m.empty)
+        torch.empty(0).normal_()
+    assert m.empty.shape == (0, 4)

@@ -183,6 +183,9 @@ class Router(TorchFunctionMode):
                 "torch.no_grad() or on tensor.data (torch.nn.init does so)"
             )
         if handler is not None:
+            t = _arg(args, kwargs, 0, "tensor", None)
+            if handler not in (_creation, _new_draw) and isinstance(t, torch.Tensor) and t.numel() == 0:
+                return func(*args, **kwargs)  # nothing to draw (torch's no-op, and its warnings)
             return handler(self, func, args, kwargs)
         if func in _UNROUTED:
             return self.unroutable(func, args, kwargs, None)
