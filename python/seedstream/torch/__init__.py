@@ -15,7 +15,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
 from seedstream.torch import functional, init
 from seedstream.torch._audit import AuditReport, Finding, audit
 from seedstream.torch._dropout import Dropout
-from seedstream.torch._module_init import init_module
+from seedstream.torch._module_init import init_module, materialize
+from seedstream.torch._routing import routed
 from seedstream.torch._sampler import ShuffleSampler
 from seedstream.torch._tensors import bernoulli, normal, rand, randint, randn, randperm, trunc_normal
 from seedstream.torch._workers import loader_generator, worker_init_fn
@@ -28,11 +29,13 @@ __all__ = [
     "init",
     "init_module",
     "loader_generator",
+    "materialize",
     "normal",
     "rand",
     "randint",
     "randn",
     "randperm",
+    "routed",
     "trunc_normal",
     "worker_init_fn",
 ]
