@@ -134,3 +134,19 @@ def real(value: Any, arg: str) -> float:
     if not np.isfinite(v):
         raise ValueError(f"{arg}: expected a finite float, got {v}")
     return v
+
+
+def generator(obj: Any, arg: str = "generator") -> Any:
+    """A seedstream.Generator; other libraries' generators get a message saying what to pass."""
+    from seedstream._generator import Generator
+
+    if isinstance(obj, Generator):
+        return obj
+    t = type(obj)
+    module = t.__module__.split(".")[0]
+    got = f"{module}.{t.__qualname__}" if module in ("torch", "numpy") else t.__qualname__
+    hint = ""
+    if module in ("torch", "numpy"):
+        # Their streams depend on device, call order and library version, not on a name.
+        hint = "; pass seedstream.Generator(seed) (or seed=) instead, e.g. seedstream.Generator(42)"
+    raise TypeError(f"{arg}: expected a seedstream.Generator, got {got}{hint}")

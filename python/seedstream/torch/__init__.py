@@ -1,5 +1,6 @@
 """PyTorch integration: tensors filled in place from seedstream streams, deterministic
-Dropout, and a resumable, random-access ShuffleSampler.
+Dropout, a resumable, random-access ShuffleSampler, and per-sample streams for datasets
+(ReproducibleDataset, sample_generator).
 
 Needs PyTorch (``pip install 'seedstream[torch]'``). Values equal the NumPy API's values for
 the same generator and position, on every device.
@@ -13,6 +14,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     ) from exc
 
 from seedstream.torch import functional, init
+from seedstream.torch._dataset import ReproducibleDataset, sample_generator
 from seedstream.torch._dropout import Dropout
 from seedstream.torch._module_init import init_module
 from seedstream.torch._sampler import ShuffleSampler
@@ -21,6 +23,7 @@ from seedstream.torch._workers import loader_generator, worker_init_fn
 
 __all__ = [
     "Dropout",
+    "ReproducibleDataset",
     "ShuffleSampler",
     "bernoulli",
     "functional",
@@ -32,6 +35,7 @@ __all__ = [
     "randint",
     "randn",
     "randperm",
+    "sample_generator",
     "trunc_normal",
     "worker_init_fn",
 ]
