@@ -99,6 +99,7 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         self._pending: Optional[Iterator[Any]] = None
         self._pending_end = 0
         self._pass_state: Optional[Tuple[Dict[str, Any], int]] = None
+        self._loaded = False
         self._layout()
         self._order = self._make_order()
 
@@ -128,9 +129,16 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         self._pending = None
 
     def set_epoch(self, epoch: int) -> None:
-        """Selects the epoch's order and restarts at its first position."""
+        """Selects the epoch's order and restarts at its first position.
+
+        Right after ``load_state_dict``, setting the loaded epoch again keeps the loaded
+        position, so a training loop that calls ``set_epoch`` before each epoch resumes.
+        """
         if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < 2**64:
             raise ValueError(f"epoch: expected an int in [0, 2**64), got {epoch!r}")
+        if self._loaded and epoch == self.epoch:
+            return
+        self._loaded = False
         self.epoch = epoch
         self._start = 0
         self.position = 0
@@ -156,6 +164,7 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         return self._fill(k, 1)[0]
 
     def __iter__(self) -> Iterator[Any]:
+        self._loaded = False
         self._pass_state = (self.state_dict(), self.num_samples)
         # Replacement draws read a contiguous run of the epoch's draws and keep every R-th.
         step = max(1, _BATCH // self.num_replicas) if self.replacement else _BATCH
@@ -238,6 +247,7 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         start = state.get("start", 0)
         if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= self.epoch_size:
             raise ValueError(f"state: start must be an int in [0, {self.epoch_size}]")
+        self._loaded = False
         self.set_epoch(state["epoch"])
         self._start = start
         self._layout()
@@ -252,6 +262,7 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
             position = 0
         self.position = position
         self._pass_state = None
+        self._loaded = True
 
 
 def _per_replica(remaining: int, replicas: int, drop_last: bool) -> int:
