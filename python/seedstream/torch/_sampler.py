@@ -173,14 +173,14 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
             if first >= self.num_samples:
                 break
             count = min(step, self.num_samples - first)
-            items: List[Any] = self._fill(first, count)
-            if self.keys:
-                items = list(zip(repeat(self.epoch), items))
             self._pending_end = first + count
             # A list iterator knows how much of it is left: that gives the exact position
             # without per-item bookkeeping.
-            self._pending = iter(items)
-            yield from self._pending
+            self._pending = iter(self._fill(first, count))
+            if self.keys:
+                yield from zip(repeat(self.epoch), self._pending)
+            else:
+                yield from self._pending
             self.position = self._pending_end
         if self.auto_epoch:
             self.set_epoch(self.epoch + 1)
