@@ -298,6 +298,8 @@ def test_replacement_draws_are_counter_based():
         parts.append(list(r))
     assert _interleave(parts)[:25] == want
     assert [s.index(k) for k in range(25)] == want
+    # docs/spec.md#shufflesampler-v1 known answer
+    assert list(sst.ShuffleSampler(10, seed=1, replacement=True)) == [4, 1, 8, 6, 7, 5, 5, 3, 7, 9]
     default = sst.ShuffleSampler(10, seed=7, replacement=True)
     assert len(default) == 10 and list(default) != list(sst.ShuffleSampler(10, seed=7))
 
