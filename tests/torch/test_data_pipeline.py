@@ -378,3 +378,12 @@ def test_plain_index_sampler_state_loads_states_without_the_new_fields():
     t = sst.ShuffleSampler(50, seed=3)
     t.load_state_dict(old)
     assert head + list(t) == list(sst.ShuffleSampler(50, seed=3))
+
+
+def test_reproducible_dataset_pickles_for_spawned_workers():
+    import pickle
+
+    ds = _dataset(10, seed="run-7")
+    copy = pickle.loads(pickle.dumps(ds))
+    assert copy[3, 4].tolist() == ds[3, 4].tolist()
+    assert copy[3, 4].tolist() != ds[2, 4].tolist()
