@@ -349,6 +349,12 @@ def test_generator_argument_and_errors():
         sst.ReproducibleDataset(_Augmented(3), generator=np.random.default_rng(0))
     with pytest.raises(TypeError, match=r"generator: .*torch.Generator; pass seedstream.Generator\(seed\)"):
         sst.randn(3, generator=torch.Generator())
+    with pytest.raises(TypeError, match=r"generator: .*torch.Generator; pass seedstream.Generator\(seed\)"):
+        sst.init.normal_(torch.empty(3), generator=torch.Generator())
+    with pytest.raises(TypeError, match=r"generator: .*torch.Generator; pass seedstream.Generator\(seed\)"):
+        sst.functional.dropout(torch.ones(3), 0.5, generator=torch.Generator())
+    with pytest.raises(TypeError, match=r"generator: .*numpy.Generator; pass seedstream.Generator\(seed\)"):
+        ss.StreamBitGenerator(np.random.default_rng(0))
     with pytest.raises(TypeError, match="seed"):
         sst.ShuffleSampler(20, seed=1, generator=ss.Generator(1))
     with pytest.raises(TypeError, match="seed"):
