@@ -138,25 +138,51 @@ _SAMPLE_KAT = ["0x7cea591914329f82", "0xb31860971f1941d7"]  # docs/spec.md#sampl
 _TORCHDATA_WARNING = pytest.mark.filterwarnings("ignore:'set_vital' is deprecated:UserWarning")
 
 
-def _stateful_loader(ds, sampler, workers=2):
+def _stateful_loader(ds, sampler, workers=2, **kw):
     from torchdata.stateful_dataloader import StatefulDataLoader
 
-    return _loader(ds, sampler, workers, cls=StatefulDataLoader)
+    return _loader(ds, sampler, workers, cls=StatefulDataLoader, **kw)
 
 
 @_TORCHDATA_WARNING
-def test_stateful_dataloader_resumes_exactly_with_workers():
+@pytest.mark.parametrize("workers,persistent", [(0, False), (2, False), (2, True)])
+def test_stateful_dataloader_resumes_exactly_with_workers(workers, persistent):
     pytest.importorskip("torchdata")
     ds = _dataset(60)
-    whole = _rows(_stateful_loader(ds, sst.ShuffleSampler(ds, seed=4, keys=True)))
-    run = _stateful_loader(ds, sst.ShuffleSampler(ds, seed=4, keys=True))
+    kw = dict(persistent_workers=True) if persistent else {}
+    whole = _rows(_stateful_loader(ds, sst.ShuffleSampler(ds, seed=4, keys=True), workers, **kw))
+    sampler = sst.ShuffleSampler(ds, seed=4, keys=True)
+    run = _stateful_loader(ds, sampler, workers, **kw)
     it = iter(run)
     head = _rows(next(it) for _ in range(5))
     state = run.state_dict()
+    if workers:
+        assert sampler.position > 5 * 4  # the workers fetched ahead; the saved state did not count that
     del it, run  # the interrupted run and its workers are gone
-    resumed = _stateful_loader(ds, sst.ShuffleSampler(ds, seed=4, keys=True))
+    resumed = _stateful_loader(ds, sst.ShuffleSampler(ds, seed=4, keys=True), workers, **kw)
     resumed.load_state_dict(state)
     assert head + _rows(resumed) == whole
+
+
+@_TORCHDATA_WARNING
+def test_stateful_dataloader_elastic_resume():
+    pytest.importorskip("torchdata")
+    n = 96
+    ds = _dataset(n)
+    whole = _reference(ds, [(0, i) for i in _order(n, 5, 0)])
+    head, states = [], []
+    for rank in range(3):
+        run = _stateful_loader(ds, sst.ShuffleSampler(ds, seed=5, keys=True, num_replicas=3, rank=rank))
+        it = iter(run)
+        head.append(_rows(next(it) for _ in range(3)))
+        states.append(run.state_dict())
+        del it, run
+    rest = []
+    for rank in range(2):
+        run = _stateful_loader(ds, sst.ShuffleSampler(ds, seed=5, keys=True, num_replicas=2, rank=rank))
+        run.load_state_dict(states[rank])
+        rest.append(_rows(run))
+    assert _interleave(head) + _interleave(rest) == whole
 
 
 def _killed_run(path, batches):
