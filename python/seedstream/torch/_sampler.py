@@ -281,9 +281,9 @@ def _root_generator(seed: Union[int, str, None], generator: Optional[Generator])
         raise TypeError("seed: expected an int or str (or pass generator=seedstream.Generator(seed))")
     if isinstance(seed, Generator):
         raise TypeError("seed: expected an int or str; pass a seedstream.Generator as generator=")
-    if not isinstance(seed, str) and not hasattr(type(seed), "__index__"):
-        t = type(seed)
-        raise TypeError(f"seed: expected an int or str, got {t.__module__.split('.')[0]}.{t.__qualname__}; "
+    module = type(seed).__module__.split(".")[0]
+    if module in ("torch", "numpy") and not hasattr(type(seed), "__index__"):
+        raise TypeError(f"seed: expected an int or str, got {module}.{type(seed).__qualname__}; "
                         "pass seed=42 or generator=seedstream.Generator(42)")
     return Generator(seed)
 
