@@ -419,3 +419,15 @@ def test_reproducible_dataset_pickles_for_spawned_workers():
     copy = pickle.loads(pickle.dumps(ds))
     assert copy[3, 4].tolist() == ds[3, 4].tolist()
     assert copy[3, 4].tolist() != ds[2, 4].tolist()
+
+
+def test_sampler_benchmark_runs_at_tiny_size():
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).resolve().parents[2] / "benches" / "bench_sampler.py"
+    r = subprocess.run([sys.executable, str(script), "--size", "1e3", "--repeats", "1"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "| RandomSampler | " in r.stdout and "| ShuffleSampler keys=True |" in r.stdout
