@@ -15,6 +15,11 @@ def seed_value(seed: Any) -> "int | str":
     """A seed as the core accepts it: a str, or an int in [0, 2**64)."""
     if isinstance(seed, str):
         return seed
+    module = type(seed).__module__.split(".")[0]
+    if module in ("torch", "numpy") and not hasattr(type(seed), "__index__"):
+        # e.g. a torch.Generator: its state cannot seed a portable stream.
+        raise TypeError(f"seed: expected an int or str, got {module}.{type(seed).__qualname__}; "
+                        "pass an int or str seed, or a seedstream.Generator where one is accepted")
     return _u64(seed, "seed", "int or str")
 
 

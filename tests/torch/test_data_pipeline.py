@@ -381,6 +381,10 @@ def test_generator_argument_and_errors():
         sst.functional.dropout(torch.ones(3), 0.5, generator=torch.Generator())
     with pytest.raises(TypeError, match=r"generator: .*numpy.Generator; pass seedstream.Generator\(seed\)"):
         ss.StreamBitGenerator(np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"seed: expected an int or str, got torch.Generator; pass"):
+        sst.init_module(torch.nn.Linear(2, 2), seed=torch.Generator())
+    with pytest.raises(TypeError, match=r"seed: expected an int or str, got torch.Generator; pass"):
+        ss.Generator(torch.Generator())
     with pytest.raises(TypeError, match="seed"):
         sst.ShuffleSampler(20, seed=1, generator=ss.Generator(1))
     with pytest.raises(TypeError, match="seed"):
