@@ -371,10 +371,7 @@ class StreamBitGenerator(_CoreBitGenerator):
     """
 
     def __init__(self, generator: "Generator") -> None:
-        from seedstream._generator import Generator
-
-        if not isinstance(generator, Generator):
-            raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
+        v.generator(generator)
         st = generator.state
         self._start(None)
         self._engine = _core.StreamBitGen(

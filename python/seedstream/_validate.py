@@ -15,6 +15,11 @@ def seed_value(seed: Any) -> "int | str":
     """A seed as the core accepts it: a str, or an int in [0, 2**64)."""
     if isinstance(seed, str):
         return seed
+    module = type(seed).__module__.split(".")[0]
+    if module in ("torch", "numpy") and not hasattr(type(seed), "__index__"):
+        # e.g. a torch.Generator: its state cannot seed a portable stream.
+        raise TypeError(f"seed: expected an int or str, got {module}.{type(seed).__qualname__}; "
+                        "pass an int or str seed, or a seedstream.Generator where one is accepted")
     return _u64(seed, "seed", "int or str")
 
 
@@ -134,3 +139,19 @@ def real(value: Any, arg: str) -> float:
     if not np.isfinite(v):
         raise ValueError(f"{arg}: expected a finite float, got {v}")
     return v
+
+
+def generator(obj: Any, arg: str = "generator") -> Any:
+    """A seedstream.Generator; other libraries' generators get a message saying what to pass."""
+    from seedstream._generator import Generator
+
+    if isinstance(obj, Generator):
+        return obj
+    t = type(obj)
+    module = t.__module__.split(".")[0]
+    got = f"{module}.{t.__qualname__}" if module in ("torch", "numpy") else t.__qualname__
+    hint = ""
+    if module in ("torch", "numpy"):
+        # Their streams depend on device, call order and library version, not on a name.
+        hint = "; pass seedstream.Generator(seed) (or seed=) instead, e.g. seedstream.Generator(42)"
+    raise TypeError(f"{arg}: expected a seedstream.Generator, got {got}{hint}")

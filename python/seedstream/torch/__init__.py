@@ -1,5 +1,6 @@
 """PyTorch integration: tensors filled in place from seedstream streams, deterministic
-Dropout, and a resumable, random-access ShuffleSampler.
+Dropout, a resumable, random-access ShuffleSampler, and per-sample streams for datasets
+(ReproducibleDataset, sample_generator).
 
 Needs PyTorch (``pip install 'seedstream[torch]'``). Values equal the NumPy API's values for
 the same generator and position, on every device.
@@ -14,6 +15,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
 
 from seedstream.torch import functional, init
 from seedstream.torch._audit import AuditReport, Finding, audit
+from seedstream.torch._dataset import ReproducibleDataset, sample_generator
 from seedstream.torch._dropout import Dropout
 from seedstream.torch._module_init import init_module, materialize
 from seedstream.torch._routing import routed
@@ -22,8 +24,12 @@ from seedstream.torch._tensors import bernoulli, normal, rand, randint, randn, r
 from seedstream.torch._workers import loader_generator, worker_init_fn
 
 __all__ = [
+    "AuditReport",
     "Dropout",
+    "Finding",
+    "ReproducibleDataset",
     "ShuffleSampler",
+    "audit",
     "bernoulli",
     "functional",
     "init",
@@ -36,7 +42,7 @@ __all__ = [
     "randn",
     "randperm",
     "routed",
+    "sample_generator",
     "trunc_normal",
     "worker_init_fn",
 ]
-__all__ += ["AuditReport", "Finding", "audit"]

@@ -7,6 +7,7 @@ from typing import Any, Optional
 import torch
 
 from seedstream import Generator
+from seedstream import _validate as v
 from seedstream.torch import _buffers as buffers
 
 _INT_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
@@ -21,9 +22,7 @@ def _float_dtype(dtype: Optional[torch.dtype]) -> torch.dtype:
 
 
 def _generator(generator: Any) -> Generator:
-    if not isinstance(generator, Generator):
-        raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
-    return generator
+    return v.generator(generator)  # type: ignore[no-any-return]
 
 
 def rand(

@@ -7,6 +7,7 @@ from typing import Any, Tuple
 import torch
 
 from seedstream import Generator
+from seedstream import _validate as v
 from seedstream._core import Stream
 from seedstream.torch import _buffers as b
 
@@ -56,8 +57,7 @@ def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: 
     at the generator's position, which advances as that draw would; backward regenerates the
     mask from those counters instead of storing it (docs/spec.md#dropout-v1).
     """
-    if not isinstance(generator, Generator):
-        raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
+    v.generator(generator)
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
     if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:

@@ -15,14 +15,14 @@ import torch
 from torch.nn.init import _calculate_fan_in_and_fan_out, calculate_gain
 
 from seedstream import Generator
+from seedstream import _validate as v
 from seedstream.torch import _buffers as buffers
 
 _FLOATS = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 
 def _check(tensor: Any, generator: Any) -> None:
-    if not isinstance(generator, Generator):
-        raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
+    v.generator(generator)
     if not isinstance(tensor, torch.Tensor) or tensor.dtype not in _FLOATS:
         raise TypeError("tensor: expected a float32, float64, float16 or bfloat16 tensor")
 
