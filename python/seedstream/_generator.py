@@ -45,6 +45,11 @@ class Generator:
 
     Every draw starts at a block boundary and advances ``position`` by the blocks it used
     (docs/spec.md#positions). Draws from several threads are atomic.
+
+    Ctrl-C interrupts a large draw within a fraction of a second. The position is then
+    where the completed draw would have left it; the output's contents are unspecified (an
+    ``out=`` array holds a prefix of the draw, a shuffled array its own rows in some order)
+    (docs/spec.md#interrupted-draws).
     """
 
     __slots__ = ("_stream",)
@@ -354,6 +359,7 @@ class Generator:
         """Shuffles ``x`` (an ndarray or mutable sequence) in place along axis 0.
 
         Same order as ``permutation(len(x))``: afterwards ``x[k]`` is old ``x[perm[k]]``.
+        If interrupted (Ctrl-C), ``x`` holds its own rows in an unspecified order.
         """
         if isinstance(x, np.ndarray):
             if not x.flags.writeable:

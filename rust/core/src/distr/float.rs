@@ -130,6 +130,16 @@ impl FloatSlice<'_> {
         self.len() == 0
     }
 
+    /// The elements in `range`, as a shorter slice of the same format.
+    pub fn range(&mut self, range: std::ops::Range<usize>) -> FloatSlice<'_> {
+        match self {
+            FloatSlice::F64(s) => FloatSlice::F64(&mut s[range]),
+            FloatSlice::F32(s) => FloatSlice::F32(&mut s[range]),
+            FloatSlice::F16(s) => FloatSlice::F16(&mut s[range]),
+            FloatSlice::Bf16(s) => FloatSlice::Bf16(&mut s[range]),
+        }
+    }
+
     pub fn format(&self) -> FloatFormat {
         match self {
             FloatSlice::F64(_) => FloatFormat::F64,
