@@ -230,7 +230,9 @@ class Generator:
         """Normal samples ``loc + scale * z`` (computed in float64, then rounded to dtype).
 
         ``loc`` and ``scale`` are finite floats, ``scale >= 0``. dtype as for
-        :meth:`standard_normal`.
+        :meth:`standard_normal`. Samples are never infinite: ValueError naming ``loc`` or
+        ``scale`` when one could overflow the dtype, i.e. ``loc +- scale * 9.49`` (float64)
+        or ``loc +- scale * 6.76`` (other dtypes) does (docs/spec.md#normal-v1).
         """
         loc_f = v.real(loc, "loc")
         scale_f = v.real(scale, "scale")
@@ -250,7 +252,9 @@ class Generator:
 
         Computed in float64, clamped to the dtype's values inside [low, high] and rounded:
         samples never leave [low, high] (they can equal ``high`` only through rounding).
-        ``uniform(0, 1)`` equals ``random()``. Requires finite ``low <= high``.
+        ``uniform(0, 1)`` equals ``random()``. Requires finite ``low <= high``, and for
+        float16/bfloat16 bounds whose values stay finite in the dtype (ValueError naming
+        ``low`` or ``high`` otherwise: no sample is ever infinite).
         """
         lo = v.real(low, "low")
         hi = v.real(high, "high")

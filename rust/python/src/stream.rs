@@ -351,6 +351,7 @@ impl Stream {
         let normal = core(Normal::new(loc, scale))?;
         let mut buf = FloatOut::borrow(out, dtype)?;
         let mut buf = buf.slice()?;
+        core(normal.check_format(buf.format()))?;
         let (len, words) = (buf.len(), buf.format().words_per_element());
         let first = self.take_elements(len, words)?;
         let src = &self.source;

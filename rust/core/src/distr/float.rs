@@ -93,6 +93,18 @@ impl FloatFormat {
         }
     }
 
+    /// Whether a binary64 result `x` is finite once stored in this format (through binary32
+    /// for the 16-bit formats, as every output is).
+    pub fn holds_finite(self, x: f64) -> bool {
+        let x32 = x as f32;
+        match self {
+            FloatFormat::F64 => x.is_finite(),
+            FloatFormat::F32 => x32.is_finite(),
+            FloatFormat::F16 => f16::from_f32(x32).is_finite(),
+            FloatFormat::Bf16 => bf16::from_f32(x32).is_finite(),
+        }
+    }
+
     /// The smallest value of the format that is >= `x` (+inf if none is finite); a zero
     /// result is +0.0.
     pub fn round_up(self, x: f64) -> f64 {
