@@ -12,6 +12,8 @@ from seedstream import Generator
 from seedstream._core import FeistelPermutation
 
 _BATCH = 4096
+# Indices are int64 (as torch's) and len(sampler) can be n.
+_MAX_LEN = 2**63 - 1
 _STATE_VERSION = 1
 
 
@@ -24,6 +26,8 @@ class ShuffleSampler(torch.utils.data.Sampler[int]):
     (seed, epoch, n, num_replicas, rank), never on DataLoader workers. With several replicas,
     rank ``r`` takes positions ``r, r + R, r + 2R, ...`` of the epoch order, padded by
     wrapping to the start (or truncated with ``drop_last``) exactly as ``DistributedSampler``.
+
+    ``n`` is at most ``2**63 - 1``: indices are int64, as in torch.
 
     The sampler counts the indices it has yielded; DataLoader fetches ahead of training, so
     save ``state_dict`` at a point where the consumed and yielded counts agree, or adjust
@@ -50,6 +54,11 @@ class ShuffleSampler(torch.utils.data.Sampler[int]):
             raise TypeError("data_source_or_len: expected a sized dataset or an int")
         if n < 0:
             raise ValueError(f"data_source_or_len: expected a non-negative length, got {n}")
+        if n > _MAX_LEN:
+            raise ValueError(
+                f"data_source_or_len: expected a length of at most 2**63 - 1 (indices are int64 and "
+                f"len() is at most sys.maxsize), got {n}"
+            )
         if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
             raise ValueError(f"num_replicas: expected a positive int, got {num_replicas!r}")
         if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
