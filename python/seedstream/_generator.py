@@ -30,6 +30,8 @@ _INTS = tuple(
     for t in (np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8)
 )
 _BOOL = np.dtype(np.bool_)
+# ndarray subclasses whose elements are all their data, so their rows can be moved as bytes.
+_DATA_ONLY_ARRAYS = (np.ndarray, np.matrix, np.memmap, np.recarray)
 _INT64 = np.dtype(np.int64)
 _ALGORITHMS = ("philox", "pcg64")
 _STATE_VERSION = 1
@@ -362,6 +364,9 @@ class Generator:
     def shuffle(self, x: Any) -> None:
         """Shuffles ``x`` (an ndarray or mutable sequence) in place along axis 0.
 
+        Any ndarray subclass or view is shuffled in place (``np.matrix``, memmaps, unaligned
+        views; a masked array's mask moves with its data).
+
         Same order as ``permutation(len(x))``: afterwards ``x[k]`` is old ``x[perm[k]]``.
         If interrupted (Ctrl-C), ``x`` holds its own rows in an unspecified order.
         """
@@ -372,8 +377,18 @@ class Generator:
                 raise ValueError("x: expected an array with at least one dimension")
             n = len(x)
             row_bytes = x.itemsize * (x.size // n if n else 0)
-            if x.flags.c_contiguous and not x.dtype.hasobject and row_bytes > 0:
-                rows = x.reshape(n, -1).view(np.uint8)
+            # The fast path moves raw rows of a plain view of x's memory (a matrix stays 2-D
+            # under reshape, so it cannot be used itself). Other subclasses (a masked array's
+            # mask must move too) and unaligned arrays use x's own indexing below.
+            base = x.view(np.ndarray) if type(x) in _DATA_ONLY_ARRAYS else None
+            if (
+                base is not None
+                and base.flags.c_contiguous
+                and base.flags.aligned
+                and not x.dtype.hasobject
+                and row_bytes > 0
+            ):
+                rows = base.reshape(n, -1).view(np.uint8)
                 if row_bytes in (1, 2, 4, 8):
                     self._stream.shuffle_rows(rows.view(f"u{row_bytes}").reshape(n))
                 else:
