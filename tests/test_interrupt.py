@@ -1,17 +1,18 @@
 """Ctrl-C during a large draw: KeyboardInterrupt between pieces, and the documented state
 afterwards (docs/spec.md#interrupted-draws).
 
-A watcher thread sends a real SIGINT once the draw has begun (the generator's position has
-moved, or the bit generator's lock is held). Outputs are `np.zeros` arrays far larger than
-what the draw gets through before it stops: untouched pages cost no memory, and a tail
-still zero shows the draw was interrupted rather than run to its end.
+A 1 ms interval timer (SIGALRM) runs a handler at the checks for signals; once the draw
+has begun (the generator's position has moved, or the draw holds the bit generator's
+lock), the handler sends a real SIGINT, whose default handler raises KeyboardInterrupt.
+So the interrupt comes from a check inside the draw, whatever the thread timing. Outputs
+are `np.zeros` arrays far larger than what the draw gets through before it stops:
+untouched pages cost no memory, and a tail still zero shows the draw was interrupted
+rather than run to its end.
 """
 
 import os
 import signal
 import sys
-import threading
-import time
 
 import ml_dtypes
 import numpy as np
@@ -19,49 +20,34 @@ import pytest
 
 import seedstream as ss
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT with os.kill")
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGALRM and setitimer")
 
 # 2**27 one-word elements: 32 pieces of 2**20 blocks (docs/spec.md#interrupted-draws).
 N = 2**27
 
 
 class _Interrupter:
-    """Sends SIGINT to this process once `started()` is true. The handler raises only while
-    armed, so a late signal cannot escape the test."""
+    """Sends SIGINT to this process from the first SIGALRM handled once `started()`."""
 
     def __init__(self, started):
         self.started = started
-        self.armed = False
-        self.sent = threading.Event()
-        self.done = threading.Event()
 
-    def _handler(self, signum, frame):
-        if self.armed:
-            raise KeyboardInterrupt
-
-    def _watch(self):
-        deadline = time.monotonic() + 120
-        while not self.done.is_set() and time.monotonic() < deadline:
-            if self.started():
-                os.kill(os.getpid(), signal.SIGINT)
-                self.sent.set()
-                return
-            time.sleep(0.0005)
+    def _on_alarm(self, signum, frame):
+        if self.started():
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            os.kill(os.getpid(), signal.SIGINT)
 
     def run(self, draw):
-        old = signal.signal(signal.SIGINT, self._handler)
-        watcher = threading.Thread(target=self._watch, daemon=True)
+        old_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
+        old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            self.armed = True
-            watcher.start()
+            signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
             with pytest.raises(KeyboardInterrupt):
                 draw()
         finally:
-            self.armed = False
-            self.done.set()
-            watcher.join()
-            signal.signal(signal.SIGINT, old)
-        assert self.sent.is_set()
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_alarm)
+            signal.signal(signal.SIGINT, old_int)
 
 
 def _moved(g):
@@ -147,15 +133,9 @@ def test_shuffle_in_place_keeps_the_items(dtype):
 
 def test_numpy_bit_generator_stops_after_whole_pieces():
     bg = ss.PCG64(7)
-    n = 2**26
-
-    def busy():  # the draw holds the bit generator's (reentrant) lock
-        if bg.lock.acquire(blocking=False):
-            bg.lock.release()
-            return False
-        return True
-
-    _Interrupter(busy).run(lambda: bg.random_raw(n))
+    n = 2**26  # 32 pieces
+    # The draw holds the bit generator's reentrant lock, owned by this thread meanwhile.
+    _Interrupter(bg.lock._is_owned).run(lambda: bg.random_raw(n))
     # The engine advanced by some whole number of pieces of 2**21 outputs, short of n.
     nxt = bg.random_raw(2)
     done = [k for k in range(n // 2**21)
