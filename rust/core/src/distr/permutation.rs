@@ -7,10 +7,10 @@
 
 #![forbid(unsafe_code)]
 
-use crate::distr::bits::join_u64;
-use crate::distr::integers::{bounded, extension_u64, WORDS_INTEGER};
 use std::ops::Range;
 
+use crate::distr::bits::join_u64;
+use crate::distr::integers::{bounded, extension_u64, WORDS_INTEGER};
 use crate::error::{Error, Result};
 use crate::fill::BATCH_BLOCKS;
 use crate::stream::{BlockCursor, BlockFn};
@@ -34,7 +34,7 @@ pub fn step_pieces(n: usize) -> impl Iterator<Item = Range<usize>> {
 }
 
 /// Calls `swap(i, j)` for Fisher-Yates steps `steps` over `n` items, `j <= i`; the range
-/// starts at a block boundary (an even step).
+/// starts at a block boundary (an even step). Steps past the last (`n - 2`) are ignored.
 fn fisher_yates<B: BlockFn>(
     src: &B,
     ext: &B,
@@ -44,7 +44,8 @@ fn fisher_yates<B: BlockFn>(
     mut swap: impl FnMut(usize, usize),
 ) {
     const STEPS_PER_BLOCK: usize = 4 / WORDS_INTEGER;
-    debug_assert!(steps.start % STEPS_PER_BLOCK == 0 && steps.end < n.max(1));
+    debug_assert!(steps.start % STEPS_PER_BLOCK == 0);
+    let steps = steps.start..steps.end.min(n.saturating_sub(1));
     let mut cursor = src.cursor(first_block.wrapping_add((steps.start / STEPS_PER_BLOCK) as u64));
     let mut buf = [[0u32; 4]; BATCH_BLOCKS];
     let mut block = first_block.wrapping_add((steps.start / STEPS_PER_BLOCK) as u64);
