@@ -215,6 +215,45 @@ def test_shuffle_rows_of_any_width(row_shape, dtype):
     assert np.array_equal(x, base[p])
 
 
+class _Tagged(np.ndarray):
+    """A subclass NumPy knows nothing about."""
+
+
+def _odd_arrays(tmp_path):
+    """(name, array to shuffle in place, its rows as a plain array) for ndarray subclasses
+    and views that a byte-moving shuffle could miss or only copy."""
+    n = 37
+    out = []
+    for cols, dtype in [(1, np.uint8), (1, np.uint16), (3, np.uint8), (2, np.float64)]:
+        plain = (np.arange(n * cols) % 251).astype(dtype).reshape(n, cols)
+        out.append((f"matrix-{cols}x{np.dtype(dtype).name}", plain.copy().view(np.matrix), plain))
+    mm = np.memmap(tmp_path / "rows.bin", dtype=np.uint8, mode="w+", shape=(n, 1))
+    mm[:, 0] = np.arange(n)
+    out.append(("memmap", mm, np.asarray(mm).copy()))
+    rec = np.rec.fromarrays([np.arange(n, dtype=np.int8), np.arange(n) * 2.0], names="a,b")
+    out.append(("recarray", rec, np.asarray(rec).copy()))
+    out.append(("subclass", np.arange(n, dtype=np.uint8).view(_Tagged), np.arange(n, dtype=np.uint8)))
+    unaligned = np.frombuffer(bytearray(4 * n + 1), np.uint32, offset=1)
+    unaligned[:] = np.arange(n)
+    assert not unaligned.flags.aligned
+    out.append(("unaligned", unaligned, np.arange(n, dtype=np.uint32)))
+    return out
+
+
+def test_shuffle_in_place_for_subclasses_and_views(tmp_path):
+    p = ss.Generator(21).permutation(37)
+    for name, x, plain in _odd_arrays(tmp_path):
+        kind = type(x)
+        ss.Generator(21).shuffle(x)
+        assert type(x) is kind
+        assert np.array_equal(np.asarray(x), plain[p]), name
+    # A masked array's mask moves with its data.
+    m = np.ma.masked_array(np.arange(37, dtype=np.uint8), mask=np.arange(37) % 5 == 0)
+    ss.Generator(21).shuffle(m)
+    assert np.array_equal(m.data, np.arange(37)[p])
+    assert np.array_equal(m.mask, (np.arange(37) % 5 == 0)[p])
+
+
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_state_copy_pickle_continue_bit_for_bit(algorithm):
     g = ss.Generator("ckpt", algorithm=algorithm).child("x")

@@ -31,7 +31,12 @@ DTYPE_IDS = ["f64", "f32", "f16", "bf16"]
 CASES = [
     ("standard_normal", {}),
     ("normal", {"loc": -3.0, "scale": 0.02}),
-    ("normal", {"loc": 1e6, "scale": 0.0}),
+    ("normal", {"loc": 1e6, "scale": 0.0}),  # beyond float16: refused
+    ("normal", {"loc": 0.0, "scale": 9.6e3}),  # float16 only to |z| = 6.8: refused
+    ("normal", {"loc": 1e38, "scale": 1e37}),  # float32 and bfloat16 overflow: refused
+    ("normal", {"loc": 1e308, "scale": 1e308}),  # every format overflows: refused
+    ("uniform", {"low": 1e5, "high": 2e5}),  # beyond float16: refused
+    ("uniform", {"low": 0.0, "high": 65520.0}),  # float16 rounds 65520 to inf: refused
     ("uniform", {}),
     ("uniform", {"low": -2.5, "high": 7.25}),
     ("uniform", {"low": 0.1, "high": 0.1005}),  # a few bfloat16 values: the clamp matters
@@ -72,8 +77,8 @@ def test_matches_reference(alg, method, kwargs, dtype):
     for size in sizes:
         try:
             b = getattr(r, method)(size=size, dtype=dtype, **kwargs)
-        except ValueError:  # no value of the format in the interval: both must refuse
-            with pytest.raises(ValueError, match="high|b"):
+        except ValueError:  # no finite value of the format fits: both must refuse
+            with pytest.raises(ValueError, match="^(high|b|low|loc|scale):"):
                 getattr(g, method)(size=size, dtype=dtype, **kwargs)
             assert g.position == r.position
             continue
@@ -128,3 +133,40 @@ def test_far_positions_and_overflow(alg):
     g.advance(2**40 + 1)
     r.advance(2**40 + 1)
     assert_same(g.truncated_normal(size=9, dtype=np.float32), r.truncated_normal(size=9, dtype=np.float32))
+
+
+# (method, kwargs, dtype, the argument a refusal names, or None when accepted)
+FINITE_CASES = [
+    ("uniform", {"low": 1e5, "high": 2e5}, np.float16, "low"),
+    ("uniform", {"low": 0.0, "high": 65520.0}, np.float16, "high"),  # ties to even: inf
+    ("uniform", {"low": -65520.0, "high": 0.0}, np.float16, "low"),
+    ("uniform", {"low": 0.0, "high": 65519.0}, np.float16, None),  # rounds to 65504
+    ("uniform", {"low": 0.0, "high": 3.4e38}, ml_dtypes.bfloat16, "high"),
+    ("uniform", {"low": 0.0, "high": 3.38e38}, ml_dtypes.bfloat16, None),
+    ("normal", {"loc": 7e4, "scale": 1.0}, np.float16, "loc"),
+    ("normal", {"loc": 7e4, "scale": 1.0}, ml_dtypes.bfloat16, None),
+    ("normal", {"loc": 1e308, "scale": 1e308}, np.float64, "scale"),
+    ("normal", {"loc": 0.0, "scale": 1e307}, np.float64, None),  # 9.5e307 at most
+    ("normal", {"loc": 6e4, "scale": 1e3}, np.float16, "scale"),
+    ("normal", {"loc": 0.0, "scale": 9e3}, np.float16, None),  # 6.1e4 at most
+    ("normal", {"loc": 3e38, "scale": 0.0}, np.float32, None),
+    ("normal", {"loc": 3.5e38, "scale": 0.0}, np.float32, "loc"),
+]
+
+
+@pytest.mark.parametrize("method,kwargs,dtype,name", FINITE_CASES)
+def test_finite_parameters_give_finite_samples_or_a_refusal(method, kwargs, dtype, name):
+    """Parameters whose samples could round to inf in the dtype are refused with a
+    ValueError naming the argument, by the library and the reference alike; the others
+    give finite samples (docs/spec.md#normal-v1, #uniform-v1)."""
+    g, r = make_pair("philox", 9)
+    for x in (g, r):
+        if name is None:
+            out = getattr(x, method)(size=4096, dtype=dtype, **kwargs)
+            assert np.isfinite(out.astype(np.float64)).all()
+        else:
+            with pytest.raises(ValueError, match=f"^{name}:"):
+                getattr(x, method)(size=4096, dtype=dtype, **kwargs)
+            assert x.position == 0
+    if name is None:
+        assert g.position == r.position

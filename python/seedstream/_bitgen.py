@@ -165,6 +165,8 @@ class _CoreBitGenerator(np.random.BitGenerator):
 
         With ``output=False`` the outputs are drawn and dropped and None is returned; as in
         NumPy, a tuple ``size`` then draws ``sum(size)`` outputs (not the product).
+        Ctrl-C stops a large draw within a fraction of a second, after a whole number of
+        pieces of 2**21 outputs (docs/spec.md#interrupted-draws).
         """
         if not output:
             count = 1 if size is None else sum(v.shape(size) or ())

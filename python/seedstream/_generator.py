@@ -32,6 +32,8 @@ _INTS = tuple(
     for t in (np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8)
 )
 _BOOL = np.dtype(np.bool_)
+# ndarray subclasses whose elements are all their data, so their rows can be moved as bytes.
+_DATA_ONLY_ARRAYS = (np.ndarray, np.matrix, np.memmap, np.recarray)
 _INT64 = np.dtype(np.int64)
 _ALGORITHMS = ("philox", "pcg64")
 _STATE_VERSION = 1
@@ -71,6 +73,11 @@ class Generator:
 
     Every draw starts at a block boundary and advances ``position`` by the blocks it used
     (docs/spec.md#positions). Draws from several threads are atomic.
+
+    Ctrl-C interrupts a large draw within a fraction of a second. The position is then
+    where the completed draw would have left it; the output's contents are unspecified (an
+    ``out=`` array holds a prefix of the draw, a shuffled array its own rows in some order)
+    (docs/spec.md#interrupted-draws).
     """
 
     __slots__ = ("_stream", "_seed", "_os_seed")
@@ -283,7 +290,9 @@ class Generator:
         """Normal samples ``loc + scale * z`` (computed in float64, then rounded to dtype).
 
         ``loc`` and ``scale`` are finite floats, ``scale >= 0``. dtype as for
-        :meth:`standard_normal`.
+        :meth:`standard_normal`. Samples are never infinite: ValueError naming ``loc`` or
+        ``scale`` when one could overflow the dtype, i.e. ``loc +- scale * 9.49`` (float64)
+        or ``loc +- scale * 6.76`` (other dtypes) does (docs/spec.md#normal-v1).
         """
         loc_f = v.real(loc, "loc")
         scale_f = v.real(scale, "scale")
@@ -303,7 +312,9 @@ class Generator:
 
         Computed in float64, clamped to the dtype's values inside [low, high] and rounded:
         samples never leave [low, high] (they can equal ``high`` only through rounding).
-        ``uniform(0, 1)`` equals ``random()``. Requires finite ``low <= high``.
+        ``uniform(0, 1)`` equals ``random()``. Requires finite ``low <= high``, and for
+        float16/bfloat16 bounds whose values stay finite in the dtype (ValueError naming
+        ``low`` or ``high`` otherwise: no sample is ever infinite).
         """
         lo = v.real(low, "low")
         hi = v.real(high, "high")
@@ -411,7 +422,11 @@ class Generator:
     def shuffle(self, x: Any) -> None:
         """Shuffles ``x`` (an ndarray or mutable sequence) in place along axis 0.
 
+        Any ndarray subclass or view is shuffled in place (``np.matrix``, memmaps, unaligned
+        views; a masked array's mask moves with its data).
+
         Same order as ``permutation(len(x))``: afterwards ``x[k]`` is old ``x[perm[k]]``.
+        If interrupted (Ctrl-C), ``x`` holds its own rows in an unspecified order.
         """
         if isinstance(x, np.ndarray):
             if not x.flags.writeable:
@@ -420,8 +435,18 @@ class Generator:
                 raise ValueError("x: expected an array with at least one dimension")
             n = len(x)
             row_bytes = x.itemsize * (x.size // n if n else 0)
-            if x.flags.c_contiguous and not x.dtype.hasobject and row_bytes > 0:
-                rows = x.reshape(n, -1).view(np.uint8)
+            # The fast path moves raw rows of a plain view of x's memory (a matrix stays 2-D
+            # under reshape, so it cannot be used itself). Other subclasses (a masked array's
+            # mask must move too) and unaligned arrays use x's own indexing below.
+            base = x.view(np.ndarray) if type(x) in _DATA_ONLY_ARRAYS else None
+            if (
+                base is not None
+                and base.flags.c_contiguous
+                and base.flags.aligned
+                and not x.dtype.hasobject
+                and row_bytes > 0
+            ):
+                rows = base.reshape(n, -1).view(np.uint8)
                 if row_bytes in (1, 2, 4, 8):
                     self._stream.shuffle_rows(rows.view(f"u{row_bytes}").reshape(n))
                 else:

@@ -516,6 +516,19 @@ class RefGenerator:
 
         return dm.f32_to_bf16_bits(x32).view(ml_dtypes.bfloat16)
 
+    def _holds_finite(self, x: float, fmt: str) -> bool:
+        """Whether the binary64 result x is finite once stored in the format."""
+        with np.errstate(over="ignore"):
+            return bool(np.isfinite(self._store(np.array([x]), fmt).astype(np.float64)).all())
+
+    @staticmethod
+    def _largest_z(fmt: str) -> float:
+        """normal-v1's largest |z|: r at A = 0, in the format's Box-Muller precision."""
+        if fmt == "float64":
+            return float(np.sqrt(0.0 - 2.0 * dm.ln64(np.array([0.5 * 2.0**-64])))[0])
+        u1 = np.array([0.5 * 2.0**-32], dtype=np.float32)
+        return float(np.sqrt(np.float32(0.0) - np.float32(2.0) * dm.ln32(u1))[0])
+
     def standard_normal(self, size: Any = None, dtype: Any = np.float64) -> Any:
         return self.normal(0.0, 1.0, size, dtype)
 
@@ -525,6 +538,11 @@ class RefGenerator:
         if not (np.isfinite(loc) and np.isfinite(scale) and scale >= 0):
             raise ValueError("normal: loc, scale must be finite, scale >= 0")
         fmt = self._float_format(dtype)
+        if not self._holds_finite(loc, fmt):
+            raise ValueError("loc: beyond the finite range of the format")
+        r_max = self._largest_z(fmt)
+        if not (self._holds_finite(loc - scale * r_max, fmt) and self._holds_finite(loc + scale * r_max, fmt)):
+            raise ValueError("scale: samples overflow the format")
         shape = _shape(size)
         n = _count(shape)
         words = self._float_words(n, fmt)
@@ -560,6 +578,10 @@ class RefGenerator:
         lo, hi = dm.round_up_to(clamp, low), dm.round_down_to(clamp, high)
         if not (np.isfinite(low) and np.isfinite(high) and low <= high and lo <= hi):
             raise ValueError("uniform: bad low, high")
+        if not self._holds_finite(lo, fmt):
+            raise ValueError("low: beyond the finite range of the format")
+        if not self._holds_finite(hi, fmt):
+            raise ValueError("high: beyond the finite range of the format")
         span = high - low
         shape = _shape(size)
         n = _count(shape)

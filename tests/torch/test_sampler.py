@@ -6,6 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import seedstream.torch as sst  # noqa: E402
+from seedstream._core import FeistelPermutation  # noqa: E402
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 1000, 4099])
@@ -109,6 +110,28 @@ def test_bad_arguments():
         s.load_state_dict({**s.state_dict(), "position": 11})
     with pytest.raises(ValueError, match="epoch"):
         s.set_epoch(-1)
+
+
+def test_lengths_beyond_int64_are_refused():
+    # Items past 2**63 - 1 would wrap to negative int64 indices.
+    for n in [2**63, 2**63 + 5, 2**64 - 1, 2**64]:
+        with pytest.raises(ValueError, match="^data_source_or_len:"):
+            sst.ShuffleSampler(n, seed=1)
+        with pytest.raises(ValueError, match="^data_source_or_len:"):
+            sst.ShuffleSampler(n, seed=1, num_replicas=4)
+    with pytest.raises(ValueError, match="^n:"):
+        FeistelPermutation(2**63 + 1, [1] * 6)
+    n = 2**63 - 1
+    for replicas, rank in [(1, 0), (3, 2)]:
+        s = sst.ShuffleSampler(n, seed=1, num_replicas=replicas, rank=rank)
+        first = [i for _, i in zip(range(5000), s)]
+        assert all(0 <= i < n for i in first)
+        assert 0 <= s.index(len(s) - 1) < n
+    # The largest domain: the top items are reachable and non-negative too.
+    p = FeistelPermutation(2**63, [7] * 6)
+    out = np.empty(5000, np.int64)
+    p.fill_strided(out, 2**62, 1, 3)
+    assert (out >= 0).all()
 
 
 def test_spec_known_answer():

@@ -14,6 +14,8 @@ from seedstream import _validate as v
 from seedstream._core import FeistelPermutation
 
 _BATCH = 4096
+# Indices are int64 (as torch's) and len(sampler) can be n.
+_MAX_LEN = 2**63 - 1
 _STATE_VERSION = 1
 
 
@@ -38,6 +40,8 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
     - ``replacement=True`` draws ``num_samples`` (default ``n``) indices per epoch with
       replacement; draw ``j`` of epoch ``e`` is a pure function of (seed, e, j).
     - ``generator=`` takes a ``seedstream.Generator`` in place of ``seed``.
+
+    ``n`` is at most ``2**63 - 1``: indices are int64, as in torch.
 
     The sampler counts the indices it has yielded, and DataLoader fetches ahead of training;
     ``StatefulDataLoader`` (torchdata) accounts for that by itself. With a plain DataLoader,
@@ -71,6 +75,11 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
             raise TypeError("data_source_or_len: expected a sized dataset or an int")
         if n < 0:
             raise ValueError(f"data_source_or_len: expected a non-negative length, got {n}")
+        if n > _MAX_LEN:
+            raise ValueError(
+                f"data_source_or_len: expected a length of at most 2**63 - 1 (indices are int64 and "
+                f"len() is at most sys.maxsize), got {n}"
+            )
         if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
             raise ValueError(f"num_replicas: expected a positive int, got {num_replicas!r}")
         if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:

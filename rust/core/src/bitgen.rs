@@ -12,6 +12,10 @@ pub trait Raw64 {
 /// `2^-53`: `(x >> 11) * 2^-53` is exact and lies in [0, 1).
 const DOUBLE_UNIT: f64 = 1.0 / 9_007_199_254_740_992.0;
 
+/// Outputs per piece of an interruptible `fill_raw` or `skip_raw`: milliseconds of work, so
+/// that Ctrl-C is seen between pieces.
+pub const PIECE_OUTPUTS: usize = 1 << 21;
+
 /// An engine plus NumPy's 32-bit buffer.
 ///
 /// `next_u32` splits one 64-bit output: it returns the low half and keeps the high half,

@@ -128,6 +128,28 @@ pub fn reserve(position: u64, blocks: u64) -> Result<u64> {
     })
 }
 
+/// Blocks per piece of an interruptible draw: small enough that a piece takes well under
+/// a second on one core, large enough that the pauses between pieces cost nothing.
+pub const PIECE_BLOCKS: u64 = 1 << 20;
+
+/// Splits a draw of `len` elements of `words_per_element` words (1, 2 or 4) from
+/// `first_block` into pieces of whole blocks: `(first block, element range)` in order.
+/// Element `i` depends only on its block and index, so filling the pieces one by one, with
+/// pauses in between (to check for Ctrl-C), gives the bits of one fill.
+pub fn pieces(
+    first_block: u64,
+    len: usize,
+    words_per_element: usize,
+) -> impl Iterator<Item = (u64, std::ops::Range<usize>)> {
+    debug_assert!(matches!(words_per_element, 1 | 2 | 4));
+    let step = PIECE_BLOCKS as usize * (4 / words_per_element);
+    (0..len.div_ceil(step)).map(move |k| {
+        let start = k * step;
+        let block = first_block.wrapping_add((k as u64).wrapping_mul(PIECE_BLOCKS));
+        (block, start..len.min(start + step))
+    })
+}
+
 /// Turns a run of words into the matching run of elements; see [`fill_elements`].
 ///
 /// Every closure `Fn(u64, &[u32], &mut [T])` is one. Heavy mappings implement it on a type

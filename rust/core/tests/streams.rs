@@ -206,3 +206,36 @@ fn continuous_fills_from_a_later_block_are_tails() {
         assert_eq!(&whole[36..], &tail[..]);
     }
 }
+
+#[test]
+fn fills_in_pieces_equal_one_fill() {
+    // Pieces are what the bindings fill between checks for Ctrl-C; lengths cross two piece
+    // boundaries and end inside a block.
+    let (s, e) = &streams()[0];
+    let per_piece = fill::PIECE_BLOCKS as usize;
+    for words in [1usize, 2] {
+        let n = 2 * per_piece * 4 / words + 3;
+        let pieces: Vec<_> = fill::pieces(7, n, words).collect();
+        assert_eq!(pieces.len(), 3);
+        assert_eq!(pieces[2].0, 7 + 2 * fill::PIECE_BLOCKS);
+        assert_eq!(pieces.last().unwrap().1.end, n);
+        let mut whole = vec![0u16; n];
+        let mut split = vec![0u16; n];
+        if words == 1 {
+            let normal = Normal::new(0.0, 1.0).unwrap();
+            let (mut w, mut p) = (vec![0f32; n], vec![0f32; n]);
+            normal.fill(s, 7, FloatSlice::F32(&mut w));
+            let mut out = FloatSlice::F32(&mut p);
+            for (block, r) in fill::pieces(7, n, words) {
+                normal.fill(s, block, out.range(r));
+            }
+            assert_eq!(w, p);
+        } else {
+            integers::fill_integers(s, e, 7, 0, 50_000, &mut whole).unwrap();
+            for (block, r) in fill::pieces(7, n, words) {
+                integers::fill_integers(s, e, block, 0, 50_000, &mut split[r]).unwrap();
+            }
+            assert_eq!(whole, split);
+        }
+    }
+}

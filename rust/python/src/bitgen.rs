@@ -16,7 +16,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyCapsule};
 
-use seedstream_core::bitgen::{BitGen, Raw64};
+use seedstream_core::bitgen::{BitGen, Raw64, PIECE_OUTPUTS};
 use seedstream_core::pcg64::{Pcg64Engine, Pcg64Variant};
 use seedstream_core::philox4x64::{Philox4x64Engine, PHILOX4X64_BUFFER};
 use seedstream_core::{Algorithm, Key, StreamReader};
@@ -141,24 +141,38 @@ impl<E: Raw64 + Send + 'static> Shared<E> {
         Ok(f(engine))
     }
 
-    /// Runs `f` on the engine with the lock held and the GIL released (NumPy's
-    /// `with lock, nogil:`).
-    fn locked_detached<R: Send>(
+    /// Runs `f` on each piece with the lock held and the GIL released (NumPy's
+    /// `with lock, nogil:`), checking for signals between pieces: Ctrl-C stops a large
+    /// draw after the outputs of the pieces done so far (docs/spec.md#interrupted-draws).
+    fn locked_pieces<P: Send>(
         &self,
         py: Python<'_>,
-        f: impl FnOnce(&mut BitGen<E>) -> R + Send,
-    ) -> PyResult<R> {
+        pieces: impl IntoIterator<Item = P>,
+        mut f: impl FnMut(&mut BitGen<E>, P) + Send,
+    ) -> PyResult<()> {
         let _guard = LockGuard::acquire(self.lock.bind(py))?;
         // SAFETY: as in `locked`; the reference does not outlive the guard.
         let engine = unsafe { &mut *self.cell.0.get() };
-        Ok(py.detach(move || f(engine)))
+        for piece in pieces {
+            py.detach(|| f(engine, piece));
+            py.check_signals()?;
+        }
+        Ok(())
     }
 
     fn fill_raw(&self, py: Python<'_>, mut out: PyReadwriteArrayDyn<'_, u64>) -> PyResult<()> {
         let buf = out
             .as_slice_mut()
             .map_err(|_| PyValueError::new_err("out: must be C-contiguous"))?;
-        self.locked_detached(py, |e| e.fill_raw(buf))
+        self.locked_pieces(py, buf.chunks_mut(PIECE_OUTPUTS), |e, piece| {
+            e.fill_raw(piece)
+        })
+    }
+
+    fn skip_raw(&self, py: Python<'_>, count: u64) -> PyResult<()> {
+        let piece = PIECE_OUTPUTS as u64;
+        let pieces = (0..count.div_ceil(piece)).map(move |k| piece.min(count - k * piece));
+        self.locked_pieces(py, pieces, |e, n| e.skip_raw(n))
     }
 }
 
@@ -218,7 +232,7 @@ impl Pcg64BitGen {
 
     /// Draws and drops `count` `next_raw` outputs.
     fn skip_raw(&self, py: Python<'_>, count: u64) -> PyResult<()> {
-        self.shared.locked_detached(py, |e| e.skip_raw(count))
+        self.shared.skip_raw(py, count)
     }
 
     /// (state, inc, has_uint32, uinteger), NumPy's state dict values.
@@ -321,7 +335,7 @@ impl PhiloxBitGen {
 
     /// Draws and drops `count` `next_raw` outputs.
     fn skip_raw(&self, py: Python<'_>, count: u64) -> PyResult<()> {
-        self.shared.locked_detached(py, |e| e.skip_raw(count))
+        self.shared.skip_raw(py, count)
     }
 
     /// (counter, key, buffer, buffer_pos, has_uint32, uinteger), NumPy's state dict values.
@@ -469,7 +483,7 @@ impl StreamBitGen {
 
     /// Draws and drops `count` `next_raw` outputs.
     fn skip_raw(&self, py: Python<'_>, count: u64) -> PyResult<()> {
-        self.shared.locked_detached(py, |e| e.skip_raw(count))
+        self.shared.skip_raw(py, count)
     }
 
     /// (algorithm, key, position, word, has_uint32, uinteger).

@@ -8,7 +8,8 @@ use seedstream_core::feistel::{FeistelPermutation as Core, FEISTEL_ROUNDS};
 
 use crate::errors::core;
 
-/// A keyed bijection of `range(n)` in O(1) memory (docs/spec.md#feistel-permutation-v1).
+/// A keyed bijection of `range(n)` in O(1) memory (docs/spec.md#feistel-permutation-v1);
+/// `n <= 2**63`, so that every item fits int64.
 #[pyclass(frozen, module = "seedstream._core")]
 pub struct FeistelPermutation {
     inner: Core,
@@ -24,6 +25,12 @@ impl FeistelPermutation {
                 k.len()
             ))
         })?;
+        // Items are written as int64: beyond 2^63 items they would wrap negative.
+        if n > 1 << 63 {
+            return Err(PyValueError::new_err(format!(
+                "n: expected at most 2**63 items (int64 indices), got {n}"
+            )));
+        }
         Ok(FeistelPermutation {
             inner: Core::new(n, keys),
         })

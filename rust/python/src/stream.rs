@@ -18,7 +18,7 @@ use seedstream_core::distr::normal::Normal;
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
-use seedstream_core::fill::{blocks_for, reserve};
+use seedstream_core::fill::{blocks_for, pieces, reserve};
 use seedstream_core::{Algorithm, AnyStream, Key, Name};
 
 use crate::errors::{core, CoreError};
@@ -127,6 +127,22 @@ impl Stream {
     }
 }
 
+/// Runs `fill` on each piece of a draw with the GIL released, checking for signals between
+/// pieces, so that Ctrl-C interrupts a large draw within a fraction of a second. An
+/// interrupted draw keeps the position it reserved and leaves its output partly filled
+/// (docs/spec.md#interrupted-draws).
+fn detach_pieces<P: Send>(
+    py: Python<'_>,
+    pieces: impl IntoIterator<Item = P>,
+    mut fill: impl FnMut(P) -> seedstream_core::Result<()> + Send,
+) -> PyResult<()> {
+    for piece in pieces {
+        py.detach(|| fill(piece)).map_err(CoreError)?;
+        py.check_signals()?;
+    }
+    Ok(())
+}
+
 /// Borrows `out` as a contiguous mutable slice, or says why not.
 fn slice_of<'a, T: numpy::Element>(
     out: &'a mut PyReadwriteArrayDyn<'_, T>,
@@ -187,7 +203,10 @@ macro_rules! fill_integers_as {
             core(integers::check_range($range))?;
             let first = $self.take_elements(buf.len(), integers::WORDS_INTEGER)?;
             let (src, ext) = (&$self.source, &$self.extension);
-            $py.detach(|| integers::fill_integers(src, ext, first, $low, $range, buf)).map_err(CoreError)?;
+            let len = buf.len();
+            detach_pieces($py, pieces(first, len, integers::WORDS_INTEGER), |(block, r)| {
+                integers::fill_integers(src, ext, block, $low, $range, &mut buf[r])
+            })?;
             return Ok(());
         }
     )*};
@@ -268,8 +287,11 @@ impl Stream {
         let buf = slice_of(&mut out)?;
         let first = self.take_elements(buf.len(), bits::WORDS_U32)?;
         let src = &self.source;
-        py.detach(|| bits::fill_u32(src, first, buf));
-        Ok(())
+        let len = buf.len();
+        detach_pieces(py, pieces(first, len, bits::WORDS_U32), |(block, r)| {
+            bits::fill_u32(src, block, &mut buf[r]);
+            Ok(())
+        })
     }
 
     /// Fills `out` (uint64) with raw 64-bit values.
@@ -277,8 +299,11 @@ impl Stream {
         let buf = slice_of(&mut out)?;
         let first = self.take_elements(buf.len(), bits::WORDS_U64)?;
         let src = &self.source;
-        py.detach(|| bits::fill_u64(src, first, buf));
-        Ok(())
+        let len = buf.len();
+        detach_pieces(py, pieces(first, len, bits::WORDS_U64), |(block, r)| {
+            bits::fill_u64(src, block, &mut buf[r]);
+            Ok(())
+        })
     }
 
     /// Fills `out` (float32) with uniform values in [0, 1).
@@ -290,8 +315,11 @@ impl Stream {
         let buf = slice_of(&mut out)?;
         let first = self.take_elements(buf.len(), uniform::WORDS_F32)?;
         let src = &self.source;
-        py.detach(|| uniform::fill_f32(src, first, buf));
-        Ok(())
+        let len = buf.len();
+        detach_pieces(py, pieces(first, len, uniform::WORDS_F32), |(block, r)| {
+            uniform::fill_f32(src, block, &mut buf[r]);
+            Ok(())
+        })
     }
 
     /// Fills `out` (float64) with uniform values in [0, 1).
@@ -303,8 +331,11 @@ impl Stream {
         let buf = slice_of(&mut out)?;
         let first = self.take_elements(buf.len(), uniform::WORDS_F64)?;
         let src = &self.source;
-        py.detach(|| uniform::fill_f64(src, first, buf));
-        Ok(())
+        let len = buf.len();
+        detach_pieces(py, pieces(first, len, uniform::WORDS_F64), |(block, r)| {
+            uniform::fill_f64(src, block, &mut buf[r]);
+            Ok(())
+        })
     }
 
     /// Fills `out` with normal(loc, scale) samples; `dtype` is the name of the float format
@@ -319,11 +350,15 @@ impl Stream {
     ) -> PyResult<()> {
         let normal = core(Normal::new(loc, scale))?;
         let mut buf = FloatOut::borrow(out, dtype)?;
-        let buf = buf.slice()?;
-        let first = self.take_elements(buf.len(), buf.format().words_per_element())?;
+        let mut buf = buf.slice()?;
+        core(normal.check_format(buf.format()))?;
+        let (len, words) = (buf.len(), buf.format().words_per_element());
+        let first = self.take_elements(len, words)?;
         let src = &self.source;
-        py.detach(|| normal.fill(src, first, buf));
-        Ok(())
+        detach_pieces(py, pieces(first, len, words), |(block, r)| {
+            normal.fill(src, block, buf.range(r));
+            Ok(())
+        })
     }
 
     /// Fills `out` with uniform(low, high) samples (see `fill_normal` for `dtype`).
@@ -336,13 +371,14 @@ impl Stream {
         high: f64,
     ) -> PyResult<()> {
         let mut buf = FloatOut::borrow(out, dtype)?;
-        let buf = buf.slice()?;
+        let mut buf = buf.slice()?;
         let uniform = core(UniformRange::new(low, high, buf.format()))?;
-        let first = self.take_elements(buf.len(), buf.format().words_per_element())?;
+        let (len, words) = (buf.len(), buf.format().words_per_element());
+        let first = self.take_elements(len, words)?;
         let src = &self.source;
-        py.detach(|| uniform.fill(src, first, buf))
-            .map_err(CoreError)?;
-        Ok(())
+        detach_pieces(py, pieces(first, len, words), |(block, r)| {
+            uniform.fill(src, block, buf.range(r))
+        })
     }
 
     /// Fills `out` with normal(loc, scale) samples truncated to [a, b] (absolute bounds).
@@ -358,12 +394,14 @@ impl Stream {
         b: f64,
     ) -> PyResult<()> {
         let mut buf = FloatOut::borrow(out, dtype)?;
-        let buf = buf.slice()?;
+        let mut buf = buf.slice()?;
         let tn = core(TruncatedNormal::new(loc, scale, a, b, buf.format()))?;
-        let first = self.take_elements(buf.len(), buf.format().words_per_element())?;
+        let (len, words) = (buf.len(), buf.format().words_per_element());
+        let first = self.take_elements(len, words)?;
         let src = &self.source;
-        py.detach(|| tn.fill(src, first, buf)).map_err(CoreError)?;
-        Ok(())
+        detach_pieces(py, pieces(first, len, words), |(block, r)| {
+            tn.fill(src, block, buf.range(r))
+        })
     }
 
     /// Fills `out` (any fixed-width integer dtype) with `low + [0, range)`; the caller has
@@ -402,9 +440,14 @@ impl Stream {
         }
         let first = self.take_elements(buf.len(), bernoulli::WORDS_BERNOULLI)?;
         let src = &self.source;
-        py.detach(|| bernoulli::fill_bernoulli_per_element(src, first, probs, buf))
-            .map_err(CoreError)?;
-        Ok(())
+        let len = buf.len();
+        detach_pieces(
+            py,
+            pieces(first, len, bernoulli::WORDS_BERNOULLI),
+            |(block, r)| {
+                bernoulli::fill_bernoulli_per_element(src, block, &probs[r.clone()], &mut buf[r])
+            },
+        )
     }
 
     fn fill_bernoulli(
@@ -417,9 +460,12 @@ impl Stream {
         let buf = slice_of(&mut out)?;
         let first = self.take_elements(buf.len(), bernoulli::WORDS_BERNOULLI)?;
         let src = &self.source;
-        py.detach(|| bernoulli::fill_bernoulli(src, first, p, buf))
-            .map_err(CoreError)?;
-        Ok(())
+        let len = buf.len();
+        detach_pieces(
+            py,
+            pieces(first, len, bernoulli::WORDS_BERNOULLI),
+            |(block, r)| bernoulli::fill_bernoulli(src, block, p, &mut buf[r]),
+        )
     }
 
     /// Fills `out` (int64) with a random permutation of `0..len(out)`.
@@ -431,8 +477,16 @@ impl Stream {
         let buf = slice_of(&mut out)?;
         let first = self.take(permutation::blocks_for_permutation(buf.len() as u64))?;
         let (src, ext) = (&self.source, &self.extension);
-        py.detach(|| permutation::fill_permutation(src, ext, first, buf));
-        Ok(())
+        let len = buf.len();
+        let step = permutation::PIECE_STEPS;
+        detach_pieces(py, buf.chunks_mut(step).enumerate(), |(k, items)| {
+            permutation::fill_identity(items, k * step);
+            Ok(())
+        })?;
+        detach_pieces(py, permutation::step_pieces(len), |steps| {
+            permutation::shuffle_steps(src, ext, first, buf, steps);
+            Ok(())
+        })
     }
 
     /// Dropout of `input` into `out` (same dtype and size, float32 or float64): elements
@@ -458,7 +512,10 @@ impl Stream {
                     }
                     let first = self.take_elements(buf.len(), dropout::WORDS_DROPOUT)?;
                     let src = &self.source;
-                    py.detach(|| dropout::fill_dropout(src, first, p, xs, buf)).map_err(CoreError)?;
+                    let len = buf.len();
+                    detach_pieces(py, pieces(first, len, dropout::WORDS_DROPOUT), |(block, r)| {
+                        dropout::fill_dropout(src, block, p, &xs[r.clone()], &mut buf[r])
+                    })?;
                     return Ok(first);
                 }
             )*};
@@ -498,8 +555,14 @@ impl Stream {
         }
         let first = self.take_elements(buf.len(), dropout::WORDS_DROPOUT)?;
         let src = &self.source;
-        py.detach(|| dropout::fill_dropout_half_bits(src, first, p, format, xs, buf))
-            .map_err(CoreError)?;
+        let len = buf.len();
+        detach_pieces(
+            py,
+            pieces(first, len, dropout::WORDS_DROPOUT),
+            |(block, r)| {
+                dropout::fill_dropout_half_bits(src, block, p, format, &xs[r.clone()], &mut buf[r])
+            },
+        )?;
         Ok(first)
     }
 
@@ -513,8 +576,11 @@ impl Stream {
                     let buf = rw.as_slice_mut().map_err(|_| PyValueError::new_err("x: must be C-contiguous"))?;
                     let first = self.take(permutation::blocks_for_permutation(buf.len() as u64))?;
                     let (src, ext) = (&self.source, &self.extension);
-                    py.detach(|| permutation::shuffle(src, ext, first, buf));
-                    return Ok(());
+                    let len = buf.len();
+                    return detach_pieces(py, permutation::step_pieces(len), |steps| {
+                        permutation::shuffle_steps(src, ext, first, buf, steps);
+                        Ok(())
+                    });
                 }
             )*};
         }
@@ -528,11 +594,12 @@ impl Stream {
             let buf = rw
                 .as_slice_mut()
                 .map_err(|_| PyValueError::new_err("x: must be C-contiguous"))?;
+            let moving_rows = core(permutation::row_count(buf, row_bytes))?;
             let first = self.take(permutation::blocks_for_permutation(rows as u64))?;
             let (src, ext) = (&self.source, &self.extension);
-            py.detach(|| permutation::shuffle_rows(src, ext, first, buf, row_bytes))
-                .map_err(CoreError)?;
-            return Ok(());
+            return detach_pieces(py, permutation::step_pieces(moving_rows), |steps| {
+                permutation::shuffle_rows_steps(src, ext, first, buf, row_bytes, steps)
+            });
         }
         Err(PyTypeError::new_err(format!(
             "x: expected a 1-D unsigned or 2-D uint8 array, got ndim={}",

@@ -93,6 +93,18 @@ impl FloatFormat {
         }
     }
 
+    /// Whether a binary64 result `x` is finite once stored in this format (through binary32
+    /// for the 16-bit formats, as every output is).
+    pub fn holds_finite(self, x: f64) -> bool {
+        let x32 = x as f32;
+        match self {
+            FloatFormat::F64 => x.is_finite(),
+            FloatFormat::F32 => x32.is_finite(),
+            FloatFormat::F16 => f16::from_f32(x32).is_finite(),
+            FloatFormat::Bf16 => bf16::from_f32(x32).is_finite(),
+        }
+    }
+
     /// The smallest value of the format that is >= `x` (+inf if none is finite); a zero
     /// result is +0.0.
     pub fn round_up(self, x: f64) -> f64 {
@@ -128,6 +140,16 @@ impl FloatSlice<'_> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The elements in `range`, as a shorter slice of the same format.
+    pub fn range(&mut self, range: std::ops::Range<usize>) -> FloatSlice<'_> {
+        match self {
+            FloatSlice::F64(s) => FloatSlice::F64(&mut s[range]),
+            FloatSlice::F32(s) => FloatSlice::F32(&mut s[range]),
+            FloatSlice::F16(s) => FloatSlice::F16(&mut s[range]),
+            FloatSlice::Bf16(s) => FloatSlice::Bf16(&mut s[range]),
+        }
     }
 
     pub fn format(&self) -> FloatFormat {

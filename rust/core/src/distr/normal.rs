@@ -14,7 +14,7 @@ use half::{bf16, f16};
 
 use crate::detmath::{cos_sin_octant_f32, cos_sin_octant_f64, ln_f32, ln_f64};
 use crate::distr::bits::join_u64;
-use crate::distr::float::{FloatSlice, FromF32};
+use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
 use crate::error::{Error, Result};
 use crate::fill::{fill_elements, WordMap, BATCH_BLOCKS};
 use crate::stream::BlockFn;
@@ -47,6 +47,15 @@ pub fn box_muller_f64(a: u64, b: u64) -> (f64, f64) {
     (r * c, r * s)
 }
 
+/// The largest |z| of the mapping for `format`: `r` at the smallest `u1` (word A = 0), as
+/// `|cos|, |sin| <= 1` (binary32 `r` for the binary32 family, exactly widened).
+pub fn largest_z(format: FloatFormat) -> f64 {
+    match format {
+        FloatFormat::F64 => (0.0 - 2.0 * ln_f64(0.5 * TWO_POW_M64_F64)).sqrt(),
+        _ => f64::from((0.0 - 2.0 * ln_f32(0.5 * TWO_POW_M32_F32)).sqrt()),
+    }
+}
+
 /// `normal(loc, scale)`: `loc + scale * z` in binary64, then rounded to the output format.
 /// `standard_normal` is `normal(0, 1)`.
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +80,34 @@ impl Normal {
             ));
         }
         Ok(Normal { loc, scale })
+    }
+
+    /// Checks that every sample is finite in `format`: ValueError naming `loc` if `loc`
+    /// itself is not, else `scale` if the sample at z = -R or z = R is not, where R is
+    /// [`largest_z`]. Those two bound all others: each step from z to the output is
+    /// monotonic.
+    pub fn check_format(&self, format: FloatFormat) -> Result<()> {
+        let Normal { loc, scale } = *self;
+        if !format.holds_finite(loc) {
+            return Err(Error::invalid(
+                "loc",
+                format!("{loc:?} is beyond the finite range of {}", format.name()),
+            ));
+        }
+        let r = largest_z(format);
+        if ![loc - scale * r, loc + scale * r]
+            .into_iter()
+            .all(|x| format.holds_finite(x))
+        {
+            return Err(Error::invalid(
+                "scale",
+                format!(
+                    "samples loc + scale * z with |z| up to {r:.2} overflow {}, got loc={loc:?}, scale={scale:?}",
+                    format.name()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Fills `out` from blocks `first_block..`; the draw uses
@@ -169,6 +206,35 @@ mod tests {
         assert!((c.hypot(s) - (130.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-14);
         let (c, s) = box_muller_f64(u64::MAX, 7);
         assert_eq!((c.abs(), s.abs()), (0.0, 0.0));
+    }
+
+    #[test]
+    fn largest_z_bounds_every_sample() {
+        // r is largest at A = 0, and |C|, |S| <= 1 over a sweep of angles.
+        let (r32, r64) = (largest_z(FloatFormat::F32), largest_z(FloatFormat::F64));
+        for k in 0..65_536u64 {
+            let (c, s) = box_muller_f32(k as u32 & 0xff, (k as u32).wrapping_mul(65_537));
+            assert!(f64::from(c.abs().max(s.abs())) <= r32);
+            let (c, s) = box_muller_f64(k & 0xff, k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            assert!(c.abs().max(s.abs()) <= r64);
+        }
+        assert!((r64 - (130.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-14);
+        assert!((r32 - (66.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-6);
+        assert_eq!(largest_z(FloatFormat::F16), r32);
+    }
+
+    #[test]
+    fn rejects_parameters_whose_samples_overflow() {
+        let ok = |loc, scale, f| Normal::new(loc, scale).unwrap().check_format(f);
+        assert!(ok(7e4, 1.0, FloatFormat::F16).is_err());
+        assert!(ok(0.0, 1e4, FloatFormat::F16).is_err()); // 6.76e4 > 65504
+        assert!(ok(0.0, 9e3, FloatFormat::F16).is_ok());
+        assert!(ok(7e4, 1.0, FloatFormat::Bf16).is_ok());
+        assert!(ok(1e308, 1e308, FloatFormat::F64).is_err());
+        assert!(ok(0.0, 1e307, FloatFormat::F64).is_ok());
+        assert!(ok(0.0, 1e38, FloatFormat::F32).is_err());
+        assert!(ok(f64::MAX, 0.0, FloatFormat::F64).is_ok());
+        assert!(ok(f64::MAX, 0.0, FloatFormat::F32).is_err());
     }
 
     #[test]

@@ -70,6 +70,18 @@ mod tests {
         assert_eq!(uniform_f64(u64::MAX), 1.0 - f64::EPSILON / 2.0);
         assert!(uniform_f32(u32::MAX) < 1.0 && uniform_f64(u64::MAX) < 1.0);
     }
+
+    #[test]
+    fn rejects_16_bit_bounds_that_round_to_inf() {
+        let range = |low, high, f| UniformRange::new(low, high, f);
+        assert!(range(1e5, 2e5, FloatFormat::F16).is_err());
+        assert!(range(0.0, 65519.0, FloatFormat::F16).is_ok()); // rounds to 65504
+        assert!(range(0.0, 65520.0, FloatFormat::F16).is_err()); // a tie, to even: inf
+        assert!(range(-65520.0, 0.0, FloatFormat::F16).is_err());
+        assert!(range(0.0, 1e5, FloatFormat::F32).is_ok());
+        assert!(range(0.0, f64::from(f32::MAX), FloatFormat::Bf16).is_err());
+        assert!(range(0.0, 3.38e38, FloatFormat::Bf16).is_ok());
+    }
 }
 
 /// `uniform(low, high)`: `low + (high - low) * U` in binary64 with `U` the `random` value
@@ -129,6 +141,20 @@ impl UniformRange {
                     "no {} value lies in [low, high] = [{low}, {high}]",
                     clamp_format.name()
                 ),
+            ));
+        }
+        // A 16-bit sample is the binary32 one rounded, which can be infinite above the
+        // format's largest value: reject such bounds rather than return inf.
+        if !format.holds_finite(lo) {
+            return Err(Error::invalid(
+                "low",
+                format!("{low:?} is beyond the finite range of {}", format.name()),
+            ));
+        }
+        if !format.holds_finite(hi) {
+            return Err(Error::invalid(
+                "high",
+                format!("{high:?} is beyond the finite range of {}", format.name()),
             ));
         }
         Ok(UniformRange {
