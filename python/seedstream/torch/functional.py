@@ -1,8 +1,10 @@
-"""Functional forms: ``dropout`` whose mask is regenerated from counters in backward."""
+"""Functional forms: ``dropout`` whose mask is regenerated from counters in backward,
+channel-wise dropout, and attention with dropout drawn from a stream."""
 
 from __future__ import annotations
 
-from typing import Any, Tuple
+import math
+from typing import Any, Optional, Tuple
 
 import torch
 
@@ -45,9 +47,20 @@ class _Dropout(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> Any:
+        # The gradient is the same masked scale over the same blocks. Applying the Function
+        # itself (not the raw fill) records it when create_graph=True, so double backward
+        # sees the mask too.
         algorithm, key, first = ctx.where
-        out, _ = _apply(Stream.from_key(algorithm, key, first), grad, ctx.p)
-        return out, None, None
+        return _Dropout.apply(grad, ctx.p, Stream.from_key(algorithm, key, first)), None, None
+
+
+def _check(x: Any, p: Any, generator: Any) -> None:
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
+        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+    if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
+        raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
 
 
 def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: bool = True) -> torch.Tensor:
@@ -56,12 +69,72 @@ def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: 
     at the generator's position, which advances as that draw would; backward regenerates the
     mask from those counters instead of storing it (docs/spec.md#dropout-v1).
     """
-    if not isinstance(generator, Generator):
-        raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
-    if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
-        raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
+    _check(x, p, generator)
     if not training or p == 0.0:
         return x
     return _Dropout.apply(x, float(p), generator._stream)
+
+
+def channel_dropout(
+    x: torch.Tensor, p: float = 0.5, *, generator: Generator, mask_dims: int = 2, training: bool = True
+) -> torch.Tensor:
+    """Channel-wise dropout (``Dropout1d/2d/3d``): one mask entry per index of the first
+    ``mask_dims`` dimensions (``(N, C)`` for batched input, ``(C,)`` unbatched), shared by
+    every element of that channel. The mask is ``generator.bernoulli(p, size=prod(mask
+    shape))`` in C order; a kept element is ``x * (1 / (1 - p))`` with dropout-v1's rounding,
+    a dropped one ``+0`` (docs/spec.md#channel-dropout-v1).
+    """
+    _check(x, p, generator)
+    if isinstance(mask_dims, bool) or not isinstance(mask_dims, int) or not 0 <= mask_dims <= x.dim():
+        raise ValueError(f"mask_dims: expected an int in [0, {x.dim()}], got {mask_dims!r}")
+    if not training or p == 0.0:
+        return x
+    shape = tuple(x.shape[:mask_dims])
+    dropped = torch.from_numpy(generator.bernoulli(float(p), size=math.prod(shape)))
+    dropped = dropped.reshape(shape + (1,) * (x.dim() - mask_dims)).to(x.device)
+    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - float(p))
+    # torch multiplies by a Python float in the tensor's compute type (binary32 for the
+    # 16-bit formats, then rounded), which is dropout-v1's rule for a kept element.
+    return torch.where(dropped, x.new_zeros(()), x * scale)
+
+
+def scaled_dot_product_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attn_mask: Optional[torch.Tensor] = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: Optional[float] = None,
+    enable_gqa: bool = False,
+    *,
+    generator: Generator,
+) -> torch.Tensor:
+    """``torch.nn.functional.scaled_dot_product_attention`` whose attention-probability
+    dropout is :func:`dropout` drawn from ``generator`` (mask over the ``(..., L, S)``
+    weights in C order). With ``dropout_p == 0`` it is torch's function, fused kernels and
+    all. With ``dropout_p > 0`` it runs the explicit math path: the ``(..., L, S)`` weights
+    are materialised, and backward keeps the softmax output and the dropped-out weights
+    (two tensors of ``batch * heads * L * S`` elements) where a fused kernel keeps
+    ``O(batch * heads * L)``.
+    """
+    if dropout_p == 0.0:
+        return torch.nn.functional.scaled_dot_product_attention(
+            query, key, value, attn_mask, 0.0, is_causal, scale, enable_gqa=enable_gqa
+        )
+    if enable_gqa and key.dim() >= 3 and key.size(-3) != query.size(-3):
+        groups = query.size(-3) // key.size(-3)
+        key = key.repeat_interleave(groups, -3)
+        value = value.repeat_interleave(groups, -3)
+    factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * factor
+    if is_causal:
+        causal = torch.ones(query.size(-2), key.size(-2), dtype=torch.bool, device=query.device).tril()
+        scores = scores.masked_fill(~causal, float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype == torch.bool:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = dropout(torch.softmax(scores, dim=-1), dropout_p, generator=generator)
+    return weights @ value
