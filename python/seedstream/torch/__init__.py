@@ -15,12 +15,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
 from seedstream.torch import functional, init
 from seedstream.torch._dropout import Dropout
 from seedstream.torch._module_init import init_module
+from seedstream.torch._patch import DropoutPatch, patch_dropout
 from seedstream.torch._sampler import ShuffleSampler
 from seedstream.torch._tensors import bernoulli, normal, rand, randint, randn, randperm, trunc_normal
 from seedstream.torch._workers import loader_generator, worker_init_fn
 
 __all__ = [
     "Dropout",
+    "DropoutPatch",
     "ShuffleSampler",
     "bernoulli",
     "functional",
@@ -28,6 +30,7 @@ __all__ = [
     "init_module",
     "loader_generator",
     "normal",
+    "patch_dropout",
     "rand",
     "randint",
     "randn",

@@ -152,10 +152,37 @@ def _sdpa(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
     return sf.scaled_dot_product_attention(**a, generator=mode.scope.generator(mode.path()))
 
 
-def _reenter(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
-    # multi_head_attention_forward calls dropout or SDPA inside: route those too.
-    with mode:
+_F_DROPOUT, _F_SDPA = F.dropout, F.scaled_dot_product_attention
+_mha_calls = [0]
+
+
+def _routed_dropout(*args: Any, **kwargs: Any) -> Any:
+    mode = getattr(_local, "mha", None)
+    return _F_DROPOUT(*args, **kwargs) if mode is None else _dropout(mode, _F_DROPOUT, args, kwargs)
+
+
+def _routed_sdpa(*args: Any, **kwargs: Any) -> Any:
+    mode = getattr(_local, "mha", None)
+    return _F_SDPA(*args, **kwargs) if mode is None else _sdpa(mode, _F_SDPA, args, kwargs)
+
+
+def _mha(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
+    # multi_head_attention_forward calls F.dropout or F.scaled_dot_product_attention by
+    # their module-level names. A mode cannot see them (torch runs a handled function with
+    # the mode off, and re-entering it would dispatch this same function again), so for
+    # the duration of the call those names point to routers that act for this thread only.
+    outer = getattr(_local, "mha", None)
+    _local.mha = mode
+    if _mha_calls[0] == 0:
+        F.dropout, F.scaled_dot_product_attention = _routed_dropout, _routed_sdpa  # type: ignore[assignment]
+    _mha_calls[0] += 1
+    try:
         return func(*args, **kwargs)
+    finally:
+        _mha_calls[0] -= 1
+        if _mha_calls[0] == 0:
+            F.dropout, F.scaled_dot_product_attention = _F_DROPOUT, _F_SDPA  # type: ignore[assignment]
+        _local.mha = outer
 
 
 _HANDLERS: Dict[Any, Callable[..., Any]] = {
@@ -165,7 +192,7 @@ _HANDLERS: Dict[Any, Callable[..., Any]] = {
     F.dropout2d: _channel(None),
     F.dropout3d: _channel(4),
     F.scaled_dot_product_attention: _sdpa,
-    F.multi_head_attention_forward: _reenter,
+    F.multi_head_attention_forward: _mha,
 }
 
 
