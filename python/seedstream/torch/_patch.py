@@ -219,21 +219,35 @@ class DropoutPatch:
 
     def __init__(self, model: torch.nn.Module, seed: Union[int, str], rank: Optional[int]) -> None:
         self.model, self.seed, self.rank = model, seed, rank
-        self.root = Generator(seed)
         self.step = 0
-        self.path_stack: List[str] = []
-        self._scopes: List[_Scope] = []
-        self._replay: Optional[_Counts] = None
-        self._anchors: Dict[Any, List[List[Any]]] = {}
+        self._paths: Dict[torch.nn.Module, str] = {m: q for q, m in model.named_modules()}
         self._handles: List[Any] = []
+        self._reset()
         model.register_buffer(STEP_BUFFER, torch.zeros((), dtype=torch.int64))
-        for path, module in model.named_modules():
-            self._handles.append(module.register_forward_pre_hook(self._pre(path), with_kwargs=True))
+        for module in self._paths:
+            self._handles.append(module.register_forward_pre_hook(self._pre, with_kwargs=True))
             self._handles.append(
                 module.register_forward_hook(self._post, with_kwargs=True, always_call=True)
             )
         self._handles.append(model.register_load_state_dict_pre_hook(self._before_load))
         self._handles.append(model.register_load_state_dict_post_hook(self._after_load))
+
+    def _reset(self) -> None:
+        """The transient state: nothing in progress, nothing recorded."""
+        self.root = Generator(self.seed)
+        self.path_stack: List[str] = []
+        self._scopes: List[_Scope] = []
+        self._replay: Optional[_Counts] = None
+        self._anchors: Dict[Any, List[List[Any]]] = {}
+
+    # A copy of the model (copy.deepcopy) gets its own patch, with the same step.
+    def __getstate__(self) -> Dict[str, Any]:
+        keep = ("model", "seed", "rank", "step", "_paths", "_handles")
+        return {k: self.__dict__[k] for k in keep}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset()
 
     def remove(self) -> None:
         """Restores the model: torch's own dropout, no hooks, no step buffer."""
@@ -251,31 +265,29 @@ class DropoutPatch:
     def _after_load(self, module: Any, incompatible: Any) -> None:
         self.step = int(getattr(self.model, STEP_BUFFER))
 
-    def _pre(self, path: str) -> Callable[..., None]:
-        def hook(module: torch.nn.Module, args: Any, kwargs: Any) -> None:
-            scopes = self._scopes
-            backward = in_backward()
-            if not scopes or (backward and scopes[-1].live):
-                if backward:
-                    scope = _Scope(self, self._recomputed(path, args, kwargs), False, len(self.path_stack))
-                else:
-                    scope = _Scope(self, _Counts(self.step, {}, {}), True, len(self.path_stack))
-                    if len(self._anchors) > 4096:
-                        self._prune()
-                scopes.append(scope)
-                scope.mode.__enter__()
-                if not hasattr(_local, "scopes"):
-                    _local.scopes = []
-                _local.scopes.append(scope)
-            self.path_stack.append(path)
-            if module.training:
-                ids, refs = _inputs(args, kwargs)
-                if ids:
-                    log = self._anchors.setdefault((path, ids), [])
-                    log.append([refs, scopes[-1].counts.copy(), False])
-                    del log[:-_ANCHORS_PER_INPUT]
-
-        return hook
+    def _pre(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
+        path = self._paths[module]
+        scopes = self._scopes
+        backward = in_backward()
+        if not scopes or (backward and scopes[-1].live):
+            if backward:
+                scope = _Scope(self, self._recomputed(path, args, kwargs), False, len(self.path_stack))
+            else:
+                scope = _Scope(self, _Counts(self.step, {}, {}), True, len(self.path_stack))
+                if len(self._anchors) > 4096:
+                    self._prune()
+            scopes.append(scope)
+            scope.mode.__enter__()
+            if not hasattr(_local, "scopes"):
+                _local.scopes = []
+            _local.scopes.append(scope)
+        self.path_stack.append(path)
+        if module.training:
+            ids, refs = _inputs(args, kwargs)
+            if ids:
+                log = self._anchors.setdefault((path, ids), [])
+                log.append([refs, scopes[-1].counts.copy(), False])
+                del log[:-_ANCHORS_PER_INPUT]
 
     def _post(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         self.path_stack.pop()
