@@ -8,7 +8,7 @@ import torch
 
 from seedstream import Generator
 from seedstream.torch import _patch
-from seedstream.torch.functional import dropout
+from seedstream.torch.functional import _DROPOUT_DTYPES, named_dropout
 
 
 class Dropout(torch.nn.Module):
@@ -35,26 +35,31 @@ class Dropout(torch.nn.Module):
         self.p = float(p)
         self.seed = seed
         self.name = name
-        self._root = Generator(seed)
+        root = Generator(seed)
+        self._algorithm, self._key = root._stream.algorithm, root._stream.key.hex()
         self.register_buffer("step", torch.zeros((), dtype=torch.int64))
         self.register_load_state_dict_pre_hook(_keep_step_when_absent)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
-        scope = _patch.active()
-        if scope is not None:
-            step = scope.module_step(self)
-        elif _patch.in_backward():
-            raise RuntimeError(
-                f"Dropout {self.name!r}: forward recomputed in backward (activation "
-                "checkpointing?) outside seedstream.torch.patch_dropout(model, ...), which "
-                "is needed to redraw the original masks"
-            )
-        else:
-            step = int(self.step)
-            self.step += 1
-        return dropout(x, self.p, generator=self._root.child(self.name, step))
+        if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
+            raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
+        if not torch.compiler.is_compiling():
+            scope = _patch.active()
+            if scope is not None:
+                step = torch.tensor(scope.module_step(self))
+                return named_dropout(x, self.p, self._algorithm, self._key, self.name, step)
+            if _patch.in_backward():
+                raise RuntimeError(
+                    f"Dropout {self.name!r}: forward recomputed in backward (activation "
+                    "checkpointing?) outside seedstream.torch.patch_dropout(model, ...), "
+                    "which is needed to redraw the original masks"
+                )
+        # The op gets its own copy of the step: the buffer moves on before backward runs.
+        step = self.step.clone()
+        self.step.add_(1)
+        return named_dropout(x, self.p, self._algorithm, self._key, self.name, step)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, seed={self.seed!r}, name={self.name!r}"

@@ -54,6 +54,42 @@ class _Dropout(torch.autograd.Function):
         return _Dropout.apply(grad, ctx.p, Stream.from_key(algorithm, key, first)), None, None
 
 
+def _named_stream(algorithm: str, key: str, name: str, step: int) -> Stream:
+    """``Generator(seed).child(name, step)`` at position 0, from the root's hex key."""
+    return Stream.from_key(algorithm, bytes.fromhex(key), 0).child([name, step])
+
+
+# One opaque op for a module's dropout, so torch.compile traces it without a graph break:
+# the step arrives as a tensor (read inside the op, never in the traced code), the key as
+# strings, and the backward is the same op, which keeps it differentiable.
+@torch.library.custom_op("seedstream::named_dropout", mutates_args=())
+def named_dropout(x: torch.Tensor, p: float, algorithm: str, key: str, name: str, step: torch.Tensor) -> torch.Tensor:
+    """dropout-v1 of ``x`` with the stream ``child(name, step)`` of the root whose
+    algorithm and hex key are given (``seedstream.torch.Dropout``'s mask at that step)."""
+    out, _ = _apply(_named_stream(algorithm, key, name, int(step)), x, p)
+    return out
+
+
+@named_dropout.register_fake
+def _named_dropout_fake(
+    x: torch.Tensor, p: float, algorithm: str, key: str, name: str, step: torch.Tensor
+) -> torch.Tensor:
+    return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+
+def _named_dropout_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    _, ctx.p, ctx.algorithm, ctx.key, ctx.name, step = inputs
+    ctx.save_for_backward(step)
+
+
+def _named_dropout_backward(ctx: Any, grad: torch.Tensor) -> Any:
+    (step,) = ctx.saved_tensors
+    return named_dropout(grad, ctx.p, ctx.algorithm, ctx.key, ctx.name, step), None, None, None, None, None
+
+
+named_dropout.register_autograd(_named_dropout_backward, setup_context=_named_dropout_setup)
+
+
 def _check(x: Any, p: Any, generator: Any) -> None:
     if not isinstance(generator, Generator):
         raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
