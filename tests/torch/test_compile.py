@@ -61,3 +61,28 @@ def test_named_dropout_op_passes_torch_library_checks():
     assert torch.autograd.gradgradcheck(
         lambda t: torch.ops.seedstream.named_dropout(t, *args[1:]) ** 2, (x,)
     )
+
+
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")  # dynamo's own
+def test_patched_model_compiles_with_the_eager_masks():
+    """patch_dropout's bookkeeping runs eagerly (graph breaks); the masks do not change."""
+    torch._dynamo.reset()
+
+    class Mixed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin, self.drop = nn.Linear(8, 8), nn.Dropout(0.5)
+
+        def forward(self, x):
+            return torch.nn.functional.dropout(self.drop(self.lin(x)), 0.3, training=self.training)
+
+    torch.manual_seed(0)
+    eager = Mixed()
+    other = copy.deepcopy(eager)
+    sst.patch_dropout(eager, seed=1)
+    sst.patch_dropout(other, seed=1)
+    compiled = torch.compile(other, backend="aot_eager")
+    x = torch.ones(4, 8)
+    for _ in range(2):
+        assert torch.equal(eager(x), compiled(x))
+    assert int(other.seedstream_dropout_step) == 2

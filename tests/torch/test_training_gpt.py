@@ -203,3 +203,12 @@ def test_transformers_dropout_all_routed():
     assert torch.equal(x, y)
     model.eval()
     assert torch.equal(model(input_ids=idx).logits, other.eval()(input_ids=idx).logits)
+
+
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")  # dynamo's own
+def test_compiled_training_equals_eager():
+    eager = build(GPT)
+    compiled_model, opt = build(GPT)
+    compiled = torch.compile(compiled_model, backend="aot_eager")
+    assert train(*eager, 2) == train(compiled, opt, 2)
+    assert same_weights(eager[0], compiled_model)

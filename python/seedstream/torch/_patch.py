@@ -265,6 +265,9 @@ class DropoutPatch:
     def _after_load(self, module: Any, incompatible: Any) -> None:
         self.step = int(getattr(self.model, STEP_BUFFER))
 
+    # The bookkeeping runs eagerly under torch.compile (a graph break at each hooked call):
+    # it reads storages and autograd's state, which a graph cannot hold.
+    @torch._dynamo.disable
     def _pre(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
         path = self._paths[module]
         scopes = self._scopes
@@ -289,6 +292,7 @@ class DropoutPatch:
                 log.append([refs, scopes[-1].counts.copy(), False])
                 del log[:-_ANCHORS_PER_INPUT]
 
+    @torch._dynamo.disable
     def _post(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         self.path_stack.pop()
         scope = self._scopes[-1]
