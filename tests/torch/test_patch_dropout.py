@@ -264,3 +264,22 @@ def test_dropout_backward_is_differentiable():
     (gg,) = torch.autograd.grad(g.sum(), x)
     kept = (y != 0).to(x.dtype)
     assert torch.allclose(gg, 2 * kept / 0.6**2)
+
+
+def test_torch_dropout_and_keyword_forms_are_routed_and_respect_train():
+    class Calls(nn.Module):
+        def forward(self, x):
+            a = torch.dropout(x, 0.5, train=self.training)
+            b = F.dropout(input=x, p=0.5, training=self.training)
+            return a, b
+
+    net = Calls()
+    patch = sst.patch_dropout(net, seed=6)
+    x = torch.ones(32)
+    a, b = net(x)
+    g = ss.Generator(6)
+    assert torch.equal(a, sf.dropout(x, 0.5, generator=g.child("", 0, 0)))
+    assert torch.equal(b, sf.dropout(x, 0.5, generator=g.child("", 0, 1)))
+    net.eval()
+    a, b = net(x)
+    assert a is x and b is x and patch.step == 1

@@ -121,8 +121,9 @@ class _DropoutMode(TorchFunctionMode):
 
 
 def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
-    x, p = args[0], _p(args, kwargs, 1, "p", 0.5)
-    training, inplace = _p(args, kwargs, 2, "training", True), _p(args, kwargs, 3, "inplace", False)
+    x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
+    training = _p(args, kwargs, 2, "training", kwargs.get("train", True))  # torch.dropout: train
+    inplace = _p(args, kwargs, 3, "inplace", False)
     if not training or p == 0.0:
         return x
     out = sf.dropout(x, p, generator=mode.scope.generator(mode.path()))
@@ -131,7 +132,7 @@ def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
 
 def _channel(unbatched_dim: Optional[int]) -> Any:
     def handler(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
-        x, p = args[0], _p(args, kwargs, 1, "p", 0.5)
+        x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
         training, inplace = _p(args, kwargs, 2, "training", True), _p(args, kwargs, 3, "inplace", False)
         if not training or p == 0.0:
             return x
@@ -294,6 +295,8 @@ class DropoutPatch:
 
     @torch._dynamo.disable
     def _post(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        if not self.path_stack:  # the pre-hook raised
+            return
         self.path_stack.pop()
         scope = self._scopes[-1]
         if len(self.path_stack) == scope.depth:
