@@ -8,8 +8,9 @@ top-level training forward calls that drew a mask; it is saved in the model's st
 
 Recomputation. ``torch.utils.checkpoint`` re-runs a region of the forward inside backward,
 from the very same input tensors (the reentrant form passes detached aliases of their
-storage). Each module call records the counters it started with, under the identity of its
-input storages; a call made inside backward that starts a recomputation looks that record
+storage). Each module call that checkpointing may recompute (made without grad or under
+saved-tensor hooks) records the counters it started with, under the identity of its input
+storages; a call made inside backward that starts a recomputation looks that record
 up and counts from it, so it draws the masks of the original call. Recomputation never
 moves the live counters.
 """
@@ -266,10 +267,19 @@ class DropoutPatch:
     def _after_load(self, module: Any, incompatible: Any) -> None:
         self.step = int(getattr(self.model, STEP_BUFFER))
 
-    # The bookkeeping runs eagerly under torch.compile (a graph break at each hooked call):
+    # Under torch.compile the bookkeeping runs eagerly (a graph break at each hooked call):
     # it reads storages and autograd's state, which a graph cannot hold.
-    @torch._dynamo.disable
     def _pre(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
+        if torch.compiler.is_compiling():
+            return _eager_pre(self, module, args, kwargs)
+        return self._pre_body(module, args, kwargs)
+
+    def _post(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        if torch.compiler.is_compiling():
+            return _eager_post(self, module, args, kwargs, output)
+        return self._post_body(module, args, kwargs, output)
+
+    def _pre_body(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
         path = self._paths[module]
         scopes = self._scopes
         backward = in_backward()
@@ -286,15 +296,14 @@ class DropoutPatch:
                 _local.scopes = []
             _local.scopes.append(scope)
         self.path_stack.append(path)
-        if module.training:
+        if module.training and _may_be_recomputed():
             ids, refs = _inputs(args, kwargs)
             if ids:
                 log = self._anchors.setdefault((path, ids), [])
                 log.append([refs, scopes[-1].counts.copy(), False])
                 del log[:-_ANCHORS_PER_INPUT]
 
-    @torch._dynamo.disable
-    def _post(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+    def _post_body(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         if not self.path_stack:  # the pre-hook raised
             return
         self.path_stack.pop()
@@ -336,6 +345,17 @@ class DropoutPatch:
                 self._anchors[key] = log
             else:
                 del self._anchors[key]
+
+
+_eager_pre = torch._dynamo.disable(DropoutPatch._pre_body)
+_eager_post = torch._dynamo.disable(DropoutPatch._post_body)
+
+
+def _may_be_recomputed() -> bool:
+    """Whether torch.utils.checkpoint may recompute the call in progress: its reentrant form
+    runs the forward without grad, the other under saved-tensor hooks (as does a
+    recomputation that holds nested checkpoints). Elsewhere no record is needed."""
+    return not torch.is_grad_enabled() or torch._C._autograd._top_saved_tensors_default_hooks(False) is not None
 
 
 def _rank(rank: Any) -> Optional[int]:
