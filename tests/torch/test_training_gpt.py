@@ -191,9 +191,21 @@ def test_transformers_gpt2_is_reproducible_and_checkpointing_changes_nothing(att
     assert all(math.isfinite(v) for v in la)
 
 
-def test_transformers_dropout_all_routed():
+def _bert():
+    global transformers
+    transformers = pytest.importorskip("transformers")
+    config = transformers.BertConfig(
+        vocab_size=VOCAB, hidden_size=WIDTH, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
+        intermediate_size=4 * WIDTH, max_position_embeddings=BLOCK,
+        hidden_dropout_prob=0.2, attention_probs_dropout_prob=0.2,
+    )
+    return transformers.BertForMaskedLM(config).train()
+
+
+@pytest.mark.parametrize("make", [_gpt2, _bert], ids=["gpt2", "bert"])
+def test_transformers_dropout_all_routed(make):
     """With dropout on, a training forward is the same under any torch.manual_seed."""
-    model, _ = build(_gpt2)
+    model, _ = build(make)
     other = copy.deepcopy(model)
     idx, _ = batch(0)
     torch.manual_seed(1)
@@ -201,6 +213,8 @@ def test_transformers_dropout_all_routed():
     torch.manual_seed(2)
     y = other(input_ids=idx).logits
     assert torch.equal(x, y)
+    torch.manual_seed(1)
+    assert not torch.equal(model(input_ids=idx).logits, x)  # the next pass: other masks
     model.eval()
     assert torch.equal(model(input_ids=idx).logits, other.eval()(input_ids=idx).logits)
 
