@@ -150,7 +150,7 @@ def test_checkpoint_from_before_the_port_loads_strictly():
 transformers = None
 
 
-def _gpt2(gradient_checkpointing=False):
+def _gpt2(gradient_checkpointing=False, reentrant=False):
     global transformers
     transformers = pytest.importorskip("transformers")
     config = transformers.GPT2Config(
@@ -161,7 +161,7 @@ def _gpt2(gradient_checkpointing=False):
     config._attn_implementation = "sdpa"
     model = transformers.GPT2LMHeadModel(config)
     if gradient_checkpointing:
-        kwargs = {"use_reentrant": False}
+        kwargs = {"use_reentrant": reentrant}
         if hasattr(model, "activation_checkpointing_enable"):
             model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
         else:
@@ -174,11 +174,14 @@ def _gpt2_loss(model, idx, targets):
     return model(input_ids=idx, labels=torch.cat([idx[:, :1], targets], 1)[:, :-1]).loss
 
 
-@pytest.mark.parametrize("attention", ["sdpa", "eager"])
-def test_transformers_gpt2_is_reproducible_and_checkpointing_changes_nothing(attention):
+@pytest.mark.parametrize(
+    "attention,reentrant", [("sdpa", False), ("eager", False), ("sdpa", True)],
+    ids=["sdpa", "eager", "sdpa-reentrant"],
+)
+def test_transformers_gpt2_is_reproducible_and_checkpointing_changes_nothing(attention, reentrant):
     def make(ckpt=False):
         def fn():
-            m = _gpt2(ckpt)
+            m = _gpt2(ckpt, reentrant)
             m.config._attn_implementation = attention
             return m
 
