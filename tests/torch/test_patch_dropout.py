@@ -203,12 +203,12 @@ def test_rank_is_in_the_key_once_torch_distributed_is_initialised(tmp_path):
     dist = pytest.importorskip("torch.distributed")
     if not dist.is_available():
         pytest.skip("torch.distributed not available")
+    x = torch.ones(64)
+    auto, zero = nn.Sequential(nn.Dropout(0.5)), nn.Sequential(nn.Dropout(0.5))
+    sst.patch_dropout(auto, seed=1)  # patched before the process group exists
+    sst.patch_dropout(zero, seed=1, rank=0)
     dist.init_process_group("gloo", init_method=f"file://{tmp_path}/pg", rank=0, world_size=1)
     try:
-        x = torch.ones(64)
-        auto, zero = nn.Sequential(nn.Dropout(0.5)), nn.Sequential(nn.Dropout(0.5))
-        sst.patch_dropout(auto, seed=1)
-        sst.patch_dropout(zero, seed=1, rank=0)
         assert torch.equal(auto(x), zero(x))
     finally:
         dist.destroy_process_group()

@@ -51,16 +51,16 @@ class _Counts:
     module path (and the step of each ``seedstream.torch.Dropout`` used), and each such
     module's step when the pass first used it (shared by every copy of the pass)."""
 
-    __slots__ = ("step", "counts", "first")
+    __slots__ = ("step", "rank", "counts", "first")
 
-    def __init__(self, step: int, counts: Dict[Any, int], first: Dict[Any, int]) -> None:
-        self.step, self.counts, self.first = step, counts, first
+    def __init__(self, step: int, rank: Optional[int], counts: Dict[Any, int], first: Dict[Any, int]) -> None:
+        self.step, self.rank, self.counts, self.first = step, rank, counts, first
 
     def copy(self) -> "_Counts":
-        return _Counts(self.step, dict(self.counts), self.first)
+        return _Counts(self.step, self.rank, dict(self.counts), self.first)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Counts) and (self.step, self.counts) == (other.step, other.counts)
+        return isinstance(other, _Counts) and (self.step, self.rank, self.counts) == (other.step, other.rank, other.counts)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -81,8 +81,8 @@ class _Scope:
         self.counts.counts[path] = k + 1
         self.drew = True
         names: Tuple[Any, ...] = (path, self.counts.step, k)
-        if self.patch.rank is not None:
-            names += (self.patch.rank,)
+        if self.counts.rank is not None:
+            names += (self.counts.rank,)
         return self.patch.root.child(*names)
 
     def module_step(self, module: torch.nn.Module) -> int:
@@ -219,7 +219,7 @@ class DropoutPatch:
     the model's state_dict as ``seedstream_dropout_step``).
     """
 
-    def __init__(self, model: torch.nn.Module, seed: Union[int, str], rank: Optional[int]) -> None:
+    def __init__(self, model: torch.nn.Module, seed: Union[int, str], rank: Any) -> None:
         self.model, self.seed, self.rank = model, seed, rank
         self.step = 0
         self._paths: Dict[torch.nn.Module, str] = {m: q for q, m in model.named_modules()}
@@ -287,7 +287,8 @@ class DropoutPatch:
             if backward:
                 scope = _Scope(self, self._recomputed(path, args, kwargs), False, len(self.path_stack))
             else:
-                scope = _Scope(self, _Counts(self.step, {}, {}), True, len(self.path_stack))
+                rank = _rank(self.rank)  # "auto": as torch.distributed stands at this pass
+                scope = _Scope(self, _Counts(self.step, rank, {}, {}), True, len(self.path_stack))
                 if len(self._anchors) > 4096:
                     self._prune()
             scopes.append(scope)
@@ -384,9 +385,10 @@ def patch_dropout(model: torch.nn.Module, seed: Union[int, str], *, rank: Any = 
     depend on ``torch.manual_seed`` and are the same when ``torch.utils.checkpoint``
     recomputes part of the forward (reentrant or not, nested).
 
-    ``rank``: with ``"auto"`` (default) and ``torch.distributed`` initialised when this is
-    called, the process's rank is appended to every key, so data-parallel ranks draw
-    different masks; an int sets it; ``None`` gives every rank the same masks.
+    ``rank``: with ``"auto"`` (default), once ``torch.distributed`` is initialised the
+    process's rank is appended to every key (checked at each forward pass), so
+    data-parallel ranks draw different masks; an int sets it; ``None`` gives every rank
+    the same masks.
 
     Returns a handle whose ``remove()`` undoes the patch.
     """
@@ -394,6 +396,8 @@ def patch_dropout(model: torch.nn.Module, seed: Union[int, str], *, rank: Any = 
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     if getattr(model, "_seedstream_dropout_patch", None) is not None:
         raise ValueError("model: dropout is already patched; call remove() on the handle first")
-    patch = DropoutPatch(model, seed, _rank(rank))
+    if rank != "auto":
+        rank = _rank(rank)
+    patch = DropoutPatch(model, seed, rank)
     model._seedstream_dropout_patch = patch
     return patch
