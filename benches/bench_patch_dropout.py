@@ -10,8 +10,9 @@ A nanoGPT-shaped model (tied embeddings, SDPA attention with dropout, MLP, resid
 embedding dropout), one training step = forward, backward and AdamW on one batch. Two
 contenders, built with the same weights: the model as written (torch's dropout) and the same
 model after ``patch_dropout``. Steps alternate between the two, so machine load hits both
-alike. Reported: the median CPU time of a step (process time, all threads) of each and the overhead of the patched model, for
-dropout 0.1 and for dropout 0 (where only the hooks remain).
+alike. Reported: the median CPU time of a step (process time, all threads) of each and
+the overhead of the patched model, for dropout 0.1 and for dropout 0 (where only the hooks
+remain).
 """
 
 from __future__ import annotations

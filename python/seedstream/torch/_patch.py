@@ -60,7 +60,9 @@ class _Counts:
         return _Counts(self.step, self.rank, dict(self.counts), self.first)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Counts) and (self.step, self.rank, self.counts) == (other.step, other.rank, other.counts)
+        if not isinstance(other, _Counts):
+            return False
+        return (self.step, self.rank, self.counts) == (other.step, other.rank, other.counts)
 
     __hash__ = None  # type: ignore[assignment]
 
