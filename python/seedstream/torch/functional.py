@@ -1,8 +1,10 @@
-"""Functional forms: ``dropout`` whose mask is regenerated from counters in backward."""
+"""Functional forms: ``dropout`` whose mask is regenerated from counters in backward,
+channel-wise dropout, and attention with dropout drawn from a stream."""
 
 from __future__ import annotations
 
-from typing import Any, Tuple
+import math
+from typing import Any, Optional, Tuple
 
 import torch
 
@@ -46,9 +48,55 @@ class _Dropout(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> Any:
+        # The gradient is the same masked scale over the same blocks. Applying the Function
+        # itself (not the raw fill) records it when create_graph=True, so double backward
+        # sees the mask too.
         algorithm, key, first = ctx.where
-        out, _ = _apply(Stream.from_key(algorithm, key, first), grad, ctx.p)
-        return out, None, None
+        return _Dropout.apply(grad, ctx.p, Stream.from_key(algorithm, key, first)), None, None
+
+
+def _named_stream(algorithm: str, key: str, name: str, step: int) -> Stream:
+    """``Generator(seed).child(name, step)`` at position 0, from the root's hex key."""
+    return Stream.from_key(algorithm, bytes.fromhex(key), 0).child([name, step])
+
+
+# One opaque op for a module's dropout, so torch.compile traces it without a graph break:
+# the step arrives as a tensor (read inside the op, never in the traced code), the key as
+# strings, and the backward is the same op, which keeps it differentiable.
+@torch.library.custom_op("seedstream::named_dropout", mutates_args=())
+def named_dropout(x: torch.Tensor, p: float, algorithm: str, key: str, name: str, step: torch.Tensor) -> torch.Tensor:
+    """dropout-v1 of ``x`` with the stream ``child(name, step)`` of the root whose
+    algorithm and hex key are given (``seedstream.torch.Dropout``'s mask at that step)."""
+    out, _ = _apply(_named_stream(algorithm, key, name, int(step)), x, p)
+    return out
+
+
+@named_dropout.register_fake
+def _named_dropout_fake(
+    x: torch.Tensor, p: float, algorithm: str, key: str, name: str, step: torch.Tensor
+) -> torch.Tensor:
+    return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+
+def _named_dropout_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    _, ctx.p, ctx.algorithm, ctx.key, ctx.name, step = inputs
+    ctx.save_for_backward(step)
+
+
+def _named_dropout_backward(ctx: Any, grad: torch.Tensor) -> Any:
+    (step,) = ctx.saved_tensors
+    return named_dropout(grad, ctx.p, ctx.algorithm, ctx.key, ctx.name, step), None, None, None, None, None
+
+
+named_dropout.register_autograd(_named_dropout_backward, setup_context=_named_dropout_setup)
+
+
+def _check(x: Any, p: Any, generator: Any) -> None:
+    v.generator(generator)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
+        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+    if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
+        raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
 
 
 def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: bool = True) -> torch.Tensor:
@@ -57,11 +105,72 @@ def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: 
     at the generator's position, which advances as that draw would; backward regenerates the
     mask from those counters instead of storing it (docs/spec.md#dropout-v1).
     """
-    v.generator(generator)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
-    if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
-        raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
+    _check(x, p, generator)
     if not training or p == 0.0:
         return x
     return _Dropout.apply(x, float(p), generator._stream)
+
+
+def channel_dropout(
+    x: torch.Tensor, p: float = 0.5, *, generator: Generator, mask_dims: int = 2, training: bool = True
+) -> torch.Tensor:
+    """Channel-wise dropout (``Dropout1d/2d/3d``): one mask entry per index of the first
+    ``mask_dims`` dimensions (``(N, C)`` for batched input, ``(C,)`` unbatched), shared by
+    every element of that channel. The mask is ``generator.bernoulli(p, size=prod(mask
+    shape))`` in C order; a kept element is ``x * (1 / (1 - p))`` with dropout-v1's rounding,
+    a dropped one ``+0`` (docs/spec.md#channel-dropout-v1).
+    """
+    _check(x, p, generator)
+    if isinstance(mask_dims, bool) or not isinstance(mask_dims, int) or not 0 <= mask_dims <= x.dim():
+        raise ValueError(f"mask_dims: expected an int in [0, {x.dim()}], got {mask_dims!r}")
+    if not training or p == 0.0:
+        return x
+    shape = tuple(x.shape[:mask_dims])
+    dropped = torch.from_numpy(generator.bernoulli(float(p), size=math.prod(shape)))
+    dropped = dropped.reshape(shape + (1,) * (x.dim() - mask_dims)).to(x.device)
+    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - float(p))
+    # torch multiplies by a Python float in the tensor's compute type (binary32 for the
+    # 16-bit formats, then rounded), which is dropout-v1's rule for a kept element.
+    return torch.where(dropped, x.new_zeros(()), x * scale)
+
+
+def scaled_dot_product_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attn_mask: Optional[torch.Tensor] = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: Optional[float] = None,
+    enable_gqa: bool = False,
+    *,
+    generator: Generator,
+) -> torch.Tensor:
+    """``torch.nn.functional.scaled_dot_product_attention`` whose attention-probability
+    dropout is :func:`dropout` drawn from ``generator`` (mask over the ``(..., L, S)``
+    weights in C order). With ``dropout_p == 0`` it is torch's function, fused kernels and
+    all. With ``dropout_p > 0`` it runs the explicit math path: the ``(..., L, S)`` weights
+    are materialised, and backward keeps the softmax output and the dropped-out weights
+    (two tensors of ``batch * heads * L * S`` elements) where a fused kernel keeps
+    ``O(batch * heads * L)``.
+    """
+    if dropout_p == 0.0:
+        return torch.nn.functional.scaled_dot_product_attention(
+            query, key, value, attn_mask, 0.0, is_causal, scale, enable_gqa=enable_gqa
+        )
+    if enable_gqa and key.dim() >= 3 and key.size(-3) != query.size(-3):
+        groups = query.size(-3) // key.size(-3)
+        key = key.repeat_interleave(groups, -3)
+        value = value.repeat_interleave(groups, -3)
+    factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * factor
+    if is_causal:
+        causal = torch.ones(query.size(-2), key.size(-2), dtype=torch.bool, device=query.device).tril()
+        scores = scores.masked_fill(~causal, float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype == torch.bool:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = dropout(torch.softmax(scores, dim=-1), dropout_p, generator=generator)
+    return weights @ value

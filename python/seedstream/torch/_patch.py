@@ -1,0 +1,405 @@
+"""``patch_dropout``: every dropout executed in a model's forward drawn from named streams,
+and the same masks again when activation checkpointing recomputes part of the forward.
+
+Keying (docs/spec.md#patch-dropout-v1): the ``k``-th dropout (``k`` from 0) attributed to
+the module with qualified path ``q`` in forward pass ``t`` uses
+``Generator(seed).child(q, t, k)`` (``child(q, t, k, rank)`` with a rank). ``t`` counts the
+top-level training forward calls that drew a mask; it is saved in the model's state_dict.
+
+Recomputation. ``torch.utils.checkpoint`` re-runs a region of the forward inside backward,
+from the very same input tensors (the reentrant form passes detached aliases of their
+storage). Each module call that checkpointing may recompute (made without grad or under
+saved-tensor hooks) records the counters it started with, under the identity of its input
+storages; a call made inside backward that starts a recomputation looks that record
+up and counts from it, so it draws the masks of the original call. Recomputation never
+moves the live counters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch.multiprocessing.reductions import StorageWeakRef
+from torch.overrides import TorchFunctionMode
+
+from seedstream import Generator
+from seedstream.torch import functional as sf
+
+STEP_BUFFER = "seedstream_dropout_step"
+_ANCHORS_PER_INPUT = 16
+_local = threading.local()
+
+
+def in_backward() -> bool:
+    """True while the autograd engine runs a backward pass on this thread (where
+    activation checkpointing recomputes)."""
+    return bool(torch._C._current_graph_task_id() != -1)
+
+
+def active() -> Optional["_Scope"]:
+    """The innermost pass or recomputation in progress on this thread, if any."""
+    scopes = getattr(_local, "scopes", None)
+    return scopes[-1] if scopes else None
+
+
+class _Counts:
+    """Counters of one forward pass: its step ``t``, the number of draws made so far per
+    module path (and the step of each ``seedstream.torch.Dropout`` used), and each such
+    module's step when the pass first used it (shared by every copy of the pass)."""
+
+    __slots__ = ("step", "rank", "counts", "first")
+
+    def __init__(self, step: int, rank: Optional[int], counts: Dict[Any, int], first: Dict[Any, int]) -> None:
+        self.step, self.rank, self.counts, self.first = step, rank, counts, first
+
+    def copy(self) -> "_Counts":
+        return _Counts(self.step, self.rank, dict(self.counts), self.first)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Counts):
+            return False
+        return (self.step, self.rank, self.counts) == (other.step, other.rank, other.counts)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Scope:
+    """A live forward pass or a recomputation, from its first hooked call to its end."""
+
+    __slots__ = ("patch", "counts", "live", "depth", "mode", "drew")
+
+    def __init__(self, patch: "DropoutPatch", counts: _Counts, live: bool, depth: int) -> None:
+        self.patch, self.counts, self.live, self.depth = patch, counts, live, depth
+        self.mode = _DropoutMode(self)
+        self.drew = False
+
+    def generator(self, path: str) -> Generator:
+        """The stream of the next dropout attributed to `path`."""
+        k = self.counts.counts.get(path, 0)
+        self.counts.counts[path] = k + 1
+        self.drew = True
+        names: Tuple[Any, ...] = (path, self.counts.step, k)
+        if self.counts.rank is not None:
+            names += (self.counts.rank,)
+        return self.patch.root.child(*names)
+
+    def module_step(self, module: torch.nn.Module) -> int:
+        """The step a ``seedstream.torch.Dropout`` uses now; advances it in a live pass."""
+        c = self.counts
+        step = c.counts.get(module)
+        if step is None:
+            step = c.first.setdefault(module, int(module.step))
+        c.counts[module] = step + 1
+        self.drew = True
+        if self.live:
+            with torch.no_grad():
+                module.step.fill_(step + 1)
+        return step
+
+
+def _p(args: Tuple[Any, ...], kwargs: Dict[str, Any], i: int, name: str, default: Any) -> Any:
+    return args[i] if len(args) > i else kwargs.get(name, default)
+
+
+class _DropoutMode(TorchFunctionMode):
+    """Routes torch's dropout functions, executed while a scope is active, to seedstream."""
+
+    def __init__(self, scope: _Scope) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def __torch_function__(self, func: Callable[..., Any], types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        handler = _HANDLERS.get(func)
+        if handler is None:
+            return func(*args, **kwargs)
+        return handler(self, func, args, kwargs)
+
+    def path(self) -> str:
+        return self.scope.patch.path_stack[-1]
+
+
+def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
+    x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
+    training = _p(args, kwargs, 2, "training", kwargs.get("train", True))  # torch.dropout: train
+    inplace = _p(args, kwargs, 3, "inplace", False)
+    if not training or p == 0.0:
+        return x
+    out = sf.dropout(x, p, generator=mode.scope.generator(mode.path()))
+    return x.copy_(out) if inplace else out
+
+
+def _channel(unbatched_dim: Optional[int]) -> Any:
+    def handler(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
+        x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
+        training, inplace = _p(args, kwargs, 2, "training", True), _p(args, kwargs, 3, "inplace", False)
+        if not training or p == 0.0:
+            return x
+        # As torch: a mask per (sample, channel); per channel for unbatched input.
+        dims = 1 if x.dim() == unbatched_dim else min(2, x.dim())
+        out = sf.channel_dropout(x, p, generator=mode.scope.generator(mode.path()), mask_dims=dims)
+        return x.copy_(out) if inplace else out
+
+    return handler
+
+
+def _sdpa(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
+    names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
+    defaults = (None, None, None, None, 0.0, False, None, False)
+    a = {n: _p(args, kwargs, i, n, d) for i, (n, d) in enumerate(zip(names, defaults))}
+    if a["dropout_p"] == 0.0:
+        return func(*args, **kwargs)
+    return sf.scaled_dot_product_attention(**a, generator=mode.scope.generator(mode.path()))
+
+
+_F_DROPOUT, _F_SDPA = F.dropout, F.scaled_dot_product_attention
+_mha_calls = [0]
+
+
+def _routed_dropout(*args: Any, **kwargs: Any) -> Any:
+    mode = getattr(_local, "mha", None)
+    return _F_DROPOUT(*args, **kwargs) if mode is None else _dropout(mode, _F_DROPOUT, args, kwargs)
+
+
+def _routed_sdpa(*args: Any, **kwargs: Any) -> Any:
+    mode = getattr(_local, "mha", None)
+    return _F_SDPA(*args, **kwargs) if mode is None else _sdpa(mode, _F_SDPA, args, kwargs)
+
+
+def _mha(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
+    # multi_head_attention_forward calls F.dropout or F.scaled_dot_product_attention by
+    # their module-level names. A mode cannot see them (torch runs a handled function with
+    # the mode off, and re-entering it would dispatch this same function again), so for
+    # the duration of the call those names point to routers that act for this thread only.
+    outer = getattr(_local, "mha", None)
+    _local.mha = mode
+    if _mha_calls[0] == 0:
+        F.dropout, F.scaled_dot_product_attention = _routed_dropout, _routed_sdpa  # type: ignore[assignment]
+    _mha_calls[0] += 1
+    try:
+        return func(*args, **kwargs)
+    finally:
+        _mha_calls[0] -= 1
+        if _mha_calls[0] == 0:
+            F.dropout, F.scaled_dot_product_attention = _F_DROPOUT, _F_SDPA  # type: ignore[assignment]
+        _local.mha = outer
+
+
+_HANDLERS: Dict[Any, Callable[..., Any]] = {
+    F.dropout: _dropout,
+    torch.dropout: _dropout,
+    F.dropout1d: _channel(2),
+    F.dropout2d: _channel(None),
+    F.dropout3d: _channel(4),
+    F.scaled_dot_product_attention: _sdpa,
+    F.multi_head_attention_forward: _mha,
+}
+
+
+def _inputs(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, ...], List[StorageWeakRef]]:
+    """The identity of a call's tensor arguments: storage, offset, shape, strides."""
+    ids, refs = [], []
+    for a in itertools.chain(args, kwargs.values()):
+        if isinstance(a, torch.Tensor) and a.device.type != "meta":
+            try:
+                ref = StorageWeakRef(a.untyped_storage())
+            except (RuntimeError, NotImplementedError):
+                continue
+            ids.append((ref.cdata, a.storage_offset(), tuple(a.shape), a.stride()))
+            refs.append(ref)
+    return tuple(ids), refs
+
+
+class DropoutPatch:
+    """What :func:`patch_dropout` installed on a model; ``remove()`` undoes it.
+
+    ``step`` is the number of training forward passes that drew a mask so far (saved in
+    the model's state_dict as ``seedstream_dropout_step``).
+    """
+
+    def __init__(self, model: torch.nn.Module, seed: Union[int, str], rank: Any) -> None:
+        self.model, self.seed, self.rank = model, seed, rank
+        self.step = 0
+        self._paths: Dict[torch.nn.Module, str] = {m: q for q, m in model.named_modules()}
+        self._handles: List[Any] = []
+        self._reset()
+        model.register_buffer(STEP_BUFFER, torch.zeros((), dtype=torch.int64))
+        for module in self._paths:
+            self._handles.append(module.register_forward_pre_hook(self._pre, with_kwargs=True))
+            self._handles.append(
+                module.register_forward_hook(self._post, with_kwargs=True, always_call=True)
+            )
+        self._handles.append(model.register_load_state_dict_pre_hook(self._before_load))
+        self._handles.append(model.register_load_state_dict_post_hook(self._after_load))
+
+    def _reset(self) -> None:
+        """The transient state: nothing in progress, nothing recorded."""
+        self.root = Generator(self.seed)
+        self.path_stack: List[str] = []
+        self._scopes: List[_Scope] = []
+        self._replay: Optional[_Counts] = None
+        self._anchors: Dict[Any, List[List[Any]]] = {}
+
+    # A copy of the model (copy.deepcopy) gets its own patch, with the same step.
+    def __getstate__(self) -> Dict[str, Any]:
+        keep = ("model", "seed", "rank", "step", "_paths", "_handles")
+        return {k: self.__dict__[k] for k in keep}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset()
+
+    def remove(self) -> None:
+        """Restores the model: torch's own dropout, no hooks, no step buffer."""
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+        self.model._buffers.pop(STEP_BUFFER, None)
+        if getattr(self.model, "_seedstream_dropout_patch", None) is self:
+            del self.model._seedstream_dropout_patch
+
+    # A checkpoint saved before patching has no step: it loads, keeping the current one.
+    def _before_load(self, module: Any, state_dict: Any, prefix: str, *rest: Any) -> None:
+        state_dict.setdefault(prefix + STEP_BUFFER, getattr(self.model, STEP_BUFFER).clone())
+
+    def _after_load(self, module: Any, incompatible: Any) -> None:
+        self.step = int(getattr(self.model, STEP_BUFFER))
+
+    # Under torch.compile the bookkeeping runs eagerly (a graph break at each hooked call):
+    # it reads storages and autograd's state, which a graph cannot hold.
+    def _pre(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
+        if torch.compiler.is_compiling():
+            return _eager_pre(self, module, args, kwargs)
+        return self._pre_body(module, args, kwargs)
+
+    def _post(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        if torch.compiler.is_compiling():
+            return _eager_post(self, module, args, kwargs, output)
+        return self._post_body(module, args, kwargs, output)
+
+    def _pre_body(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
+        path = self._paths[module]
+        scopes = self._scopes
+        backward = in_backward()
+        if not scopes or (backward and scopes[-1].live):
+            if backward:
+                scope = _Scope(self, self._recomputed(path, args, kwargs), False, len(self.path_stack))
+            else:
+                rank = _rank(self.rank)  # "auto": as torch.distributed stands at this pass
+                scope = _Scope(self, _Counts(self.step, rank, {}, {}), True, len(self.path_stack))
+                if len(self._anchors) > 4096:
+                    self._prune()
+            scopes.append(scope)
+            scope.mode.__enter__()
+            if not hasattr(_local, "scopes"):
+                _local.scopes = []
+            _local.scopes.append(scope)
+        self.path_stack.append(path)
+        if module.training and _may_be_recomputed():
+            ids, refs = _inputs(args, kwargs)
+            if ids:
+                log = self._anchors.setdefault((path, ids), [])
+                log.append([refs, scopes[-1].counts.copy(), False])
+                del log[:-_ANCHORS_PER_INPUT]
+
+    def _post_body(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        if not self.path_stack:  # the pre-hook raised
+            return
+        self.path_stack.pop()
+        scope = self._scopes[-1]
+        if len(self.path_stack) == scope.depth:
+            self._scopes.pop()
+            _local.scopes.pop()
+            scope.mode.__exit__(None, None, None)
+            if not scope.live:
+                self._replay = scope.counts
+            elif scope.drew:
+                self.step += 1
+                with torch.no_grad():
+                    getattr(self.model, STEP_BUFFER).fill_(self.step)
+
+    def _recomputed(self, path: str, args: Any, kwargs: Any) -> _Counts:
+        """Counters for a call starting a recomputation: those its original call started
+        with (the latest not yet replayed), or the current ones when it continues one."""
+        ids, _ = _inputs(args, kwargs)
+        found = [e for e in self._anchors.get((path, ids), ()) if not any(r.expired() for r in e[0])]
+        current = self._replay
+        if current is not None and any(e[1] == current for e in found):
+            return current
+        if found:
+            entry = ([e for e in found if not e[2]] or found)[-1]
+            entry[2] = True
+            return entry[1].copy()
+        if current is not None:
+            return current
+        raise RuntimeError(
+            f"patch_dropout: module {path!r} was run in backward without a matching forward "
+            "call; checkpoint a module (or a function of the module's inputs)"
+        )
+
+    def _prune(self) -> None:
+        for key in list(self._anchors):
+            log = [e for e in self._anchors[key] if not any(r.expired() for r in e[0])]
+            if log:
+                self._anchors[key] = log
+            else:
+                del self._anchors[key]
+
+
+_eager_pre = torch._dynamo.disable(DropoutPatch._pre_body)
+_eager_post = torch._dynamo.disable(DropoutPatch._post_body)
+
+
+def _may_be_recomputed() -> bool:
+    """Whether torch.utils.checkpoint may recompute the call in progress: its reentrant form
+    runs the forward without grad, the other under saved-tensor hooks (as does a
+    recomputation that holds nested checkpoints). Elsewhere no record is needed."""
+    return not torch.is_grad_enabled() or torch._C._autograd._top_saved_tensors_default_hooks(False) is not None
+
+
+def _rank(rank: Any) -> Optional[int]:
+    if rank == "auto":
+        dist = torch.distributed
+        if dist.is_available() and dist.is_initialized():
+            return int(dist.get_rank())
+        return None
+    if rank is None:
+        return None
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
+        raise ValueError(f"rank: expected 'auto', None or an int >= 0, got {rank!r}")
+    return rank
+
+
+def patch_dropout(model: torch.nn.Module, seed: Union[int, str], *, rank: Any = "auto") -> DropoutPatch:
+    """Makes every dropout executed in ``model``'s forward draw from a named seedstream
+    stream: ``nn.Dropout`` and ``Dropout1d/2d/3d`` (channel-wise masks), ``F.dropout*``
+    called inside any submodule's forward, ``nn.MultiheadAttention``'s attention dropout
+    and ``F.scaled_dot_product_attention`` with ``dropout_p > 0`` (run on the explicit math
+    path; see :func:`seedstream.torch.functional.scaled_dot_product_attention` for its
+    memory cost). ``seedstream.torch.Dropout`` modules inside keep their own keys.
+
+    The ``k``-th draw attributed to the module at path ``q`` in training pass ``t`` uses
+    ``Generator(seed).child(q, t, k)``. Nothing is drawn in ``eval()``. The masks do not
+    depend on ``torch.manual_seed`` and are the same when ``torch.utils.checkpoint``
+    recomputes part of the forward (reentrant or not, nested).
+
+    ``rank``: with ``"auto"`` (default), once ``torch.distributed`` is initialised the
+    process's rank is appended to every key (checked at each forward pass), so
+    data-parallel ranks draw different masks; an int sets it; ``None`` gives every rank
+    the same masks.
+
+    Returns a handle whose ``remove()`` undoes the patch.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    if getattr(model, "_seedstream_dropout_patch", None) is not None:
+        raise ValueError("model: dropout is already patched; call remove() on the handle first")
+    if rank != "auto":
+        rank = _rank(rank)
+    patch = DropoutPatch(model, seed, rank)
+    model._seedstream_dropout_patch = patch
+    return patch
