@@ -35,6 +35,13 @@ _ALGORITHMS = ("philox", "pcg64")
 _STATE_VERSION = 1
 
 
+def _state_int(value: Any, entry: str) -> int:
+    """A state entry as an int (NumPy integers too, e.g. after a round trip through an array)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"state: {entry} must be an int, got {type(value).__name__}")
+    return int(value)
+
+
 class Generator:
     """A deterministic random stream: a 256-bit key plus a block position.
 
@@ -135,11 +142,11 @@ class Generator:
         algorithm = state["algorithm"]
         if algorithm not in _ALGORITHMS:
             raise ValueError(f"state: unknown algorithm {algorithm!r}")
-        key = state["key"]
-        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < 2**256:
+        key = _state_int(state["key"], "key")
+        if not 0 <= key < 2**256:
             raise ValueError("state: key must be an int in [0, 2**256)")
-        position = state["position"]
-        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < 2**64:
+        position = _state_int(state["position"], "position")
+        if not 0 <= position < 2**64:
             raise ValueError("state: position must be an int in [0, 2**64)")
         return cls._wrap(Stream.from_key(algorithm, key.to_bytes(32, "little"), position))
 
@@ -302,6 +309,9 @@ class Generator:
         else:
             hi = v.integer(high, "high")
         last = hi if endpoint else hi - 1
+        if last < lo and high is None:
+            rel = ">=" if endpoint else ">"
+            raise ValueError(f"low: expected low {rel} 0 when high is None (draws from [0, low)), got {hi}")
         if last < lo:
             rel = "<" if endpoint else "<="
             raise ValueError(f"high: expected low {rel} high, got low={lo}, high={hi}")
@@ -322,6 +332,8 @@ class Generator:
         """
         if isinstance(p, np.ndarray) and p.ndim > 0:
             probs = np.ascontiguousarray(p, dtype=np.float64)
+            if out is not None and isinstance(out, np.ndarray) and np.may_share_memory(probs, out):
+                raise ValueError("out: must not share memory with p (each p[i] is read while out is written)")
             shp = v.shape(size)
             if shp is not None and shp != probs.shape:
                 raise ValueError(f"size: {shp} does not match the shape of p {probs.shape}")
@@ -361,6 +373,9 @@ class Generator:
             if x.ndim == 0:
                 raise ValueError("x: expected an array with at least one dimension")
             n = len(x)
+            if isinstance(x, np.ma.MaskedArray):  # data and mask move together
+                x[...] = x[self.permutation(n)]
+                return
             row_bytes = x.itemsize * (x.size // n if n else 0)
             if x.flags.c_contiguous and not x.dtype.hasobject and row_bytes > 0:
                 rows = x.reshape(n, -1).view(np.uint8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import secrets
+import sys
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -64,6 +65,8 @@ class SeedSequence(ISpawnableSeedSequence):
         pool_size = operator.index(pool_size)
         if pool_size < DEFAULT_POOL_SIZE:
             raise ValueError(f"pool_size: the entropy pool needs at least {DEFAULT_POOL_SIZE} words, got {pool_size}")
+        if 4 * pool_size > sys.maxsize:
+            raise MemoryError(f"pool_size: cannot allocate {4 * pool_size} bytes for {pool_size} words")
         if entropy is None:
             entropy = secrets.randbits(pool_size * 32)
         elif not isinstance(entropy, (int, np.integer) + _SEQUENCES):

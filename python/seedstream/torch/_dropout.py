@@ -7,6 +7,7 @@ from typing import Union
 import torch
 
 from seedstream import Generator
+from seedstream._validate import probability
 from seedstream.torch.functional import dropout
 
 
@@ -21,11 +22,10 @@ class Dropout(torch.nn.Module):
 
     def __init__(self, p: float = 0.5, *, seed: Union[int, str], name: str) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
-            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+        prob = probability(p)
         if not isinstance(name, str):
             raise TypeError(f"name: expected a str, got {type(name).__name__}")
-        self.p = float(p)
+        self.p = prob
         self.seed = seed
         self.name = name
         self._root = Generator(seed)

@@ -10,6 +10,7 @@ import torch
 
 from seedstream import Generator
 from seedstream._core import FeistelPermutation
+from seedstream._validate import index
 
 _BATCH = 4096
 _STATE_VERSION = 1
@@ -50,10 +51,14 @@ class ShuffleSampler(torch.utils.data.Sampler[int]):
             raise TypeError("data_source_or_len: expected a sized dataset or an int")
         if n < 0:
             raise ValueError(f"data_source_or_len: expected a non-negative length, got {n}")
-        if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
-            raise ValueError(f"num_replicas: expected a positive int, got {num_replicas!r}")
-        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
-            raise ValueError(f"rank: expected an int in [0, {num_replicas - 1}], got {rank!r}")
+        if n >= 2**64:
+            raise ValueError(f"data_source_or_len: expected a length below 2**64, got {n}")
+        num_replicas = index(num_replicas, "num_replicas", "a positive int")
+        if not 1 <= num_replicas < 2**64:
+            raise ValueError(f"num_replicas: expected an int in [1, 2**64), got {num_replicas}")
+        rank = index(rank, "rank", "an int")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"rank: expected an int in [0, {num_replicas - 1}], got {rank}")
         self._root = Generator(seed)
         self.seed = seed
         self.n = n
@@ -79,8 +84,9 @@ class ShuffleSampler(torch.utils.data.Sampler[int]):
 
     def set_epoch(self, epoch: int) -> None:
         """Selects the epoch's order and restarts at its first position."""
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < 2**64:
-            raise ValueError(f"epoch: expected an int in [0, 2**64), got {epoch!r}")
+        epoch = index(epoch, "epoch", "an int")
+        if not 0 <= epoch < 2**64:
+            raise ValueError(f"epoch: expected an int in [0, 2**64), got {epoch}")
         self.epoch = epoch
         self.position = 0
         self._order = self._make_order()

@@ -7,6 +7,7 @@ from typing import Any, Optional
 import torch
 
 from seedstream import Generator
+from seedstream import _validate as v
 from seedstream.torch import _buffers as buffers
 
 _INT_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
@@ -127,10 +128,9 @@ def randperm(
     g = _generator(generator)
     if dtype != torch.int64:
         raise ValueError(f"dtype: only torch.int64 is supported, got {dtype}")
-    if isinstance(n, bool) or not hasattr(type(n), "__index__") or int(n) < 0:
-        raise ValueError(f"n: expected a non-negative int, got {n!r}")
-    t = buffers.target((int(n),), dtype, device, out)
-    return buffers.fill(t, lambda a: g.permutation(int(n), out=a))
+    count = v.count(n, "n")
+    t = buffers.target((count,), dtype, device, out)
+    return buffers.fill(t, lambda a: g.permutation(count, out=a))
 
 
 def bernoulli(
@@ -149,6 +149,9 @@ def bernoulli(
     if isinstance(p, torch.Tensor):
         if size:
             raise TypeError("size: not accepted with a tensor of probabilities")
+        if p.device.type == "meta":  # no data: nothing is drawn, as for meta `out` tensors
+            result = torch.empty(p.shape, dtype=dtype or p.dtype, device="meta")
+            return result if out is None else out.copy_(result)
         probs = p.detach().to("cpu", torch.float64).contiguous().numpy()
         mask = buffers.target(tuple(p.shape), torch.bool, "cpu", None)
         g.bernoulli(probs, out=buffers.numpy_view(mask))

@@ -8,6 +8,7 @@ import torch
 
 from seedstream import Generator
 from seedstream._core import Stream
+from seedstream._validate import probability
 from seedstream.torch import _buffers as b
 
 _DROPOUT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
@@ -15,7 +16,10 @@ _DROPOUT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 def _apply(stream: Stream, x: torch.Tensor, p: float) -> Tuple[torch.Tensor, int]:
     """Draws the mask from `stream` at its position (advancing it); returns the dropped-out
-    copy of `x` and the first block used."""
+    copy of `x` and the first block used. A meta tensor holds no data: nothing is drawn and
+    the stream does not advance."""
+    if x.device.type == "meta":
+        return torch.empty_like(x, memory_format=torch.contiguous_format), stream.position
     x = x.contiguous()
     if x.device.type == "cpu":
         out = b.empty_cpu(tuple(x.shape), x.dtype)
@@ -58,10 +62,9 @@ def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: 
     """
     if not isinstance(generator, Generator):
         raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+    prob = probability(p)
     if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
         raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
-    if not training or p == 0.0:
+    if not training or prob == 0.0:
         return x
-    return _Dropout.apply(x, float(p), generator._stream)
+    return _Dropout.apply(x, prob, generator._stream)
