@@ -336,6 +336,8 @@ NAMED = [
     ("PCG64 random_raw(2**64)", lambda g: ss.PCG64(1).random_raw(2**64), ValueError, "size"),
     ("PCG64DXSM random_raw(2**64)", lambda g: ss.PCG64DXSM(1).random_raw(2**64), ValueError, "size"),
     ("Philox random_raw(2**64)", lambda g: ss.Philox(1).random_raw(2**64), ValueError, "size"),
+    ("PCG64 random_raw(2**64, output=False)", lambda g: ss.PCG64(1).random_raw(2**64, output=False),
+     OverflowError, "size"),
     ("surrogate seed", lambda g: ss.Generator("\ud800"), ValueError, "seed"),
     ("surrogate name", lambda g: g.child("ok", "a\udfffb"), ValueError, "names"),
     ("bernoulli p overlapping out", _overlapping_bernoulli, ValueError, "out"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import operator
+import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 import numpy as np
@@ -168,6 +169,8 @@ class _CoreBitGenerator(np.random.BitGenerator):
         """
         if not output:
             count = 1 if size is None else sum(v.shape(size) or ())
+            if count > sys.maxsize:  # OverflowError as NumPy's, but naming the argument
+                raise OverflowError(f"size: {count} outputs exceed the largest count {sys.maxsize}")
             self._engine.skip_raw(count)
             return None
         if size is None:

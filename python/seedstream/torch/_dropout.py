@@ -7,7 +7,7 @@ from typing import Union
 import torch
 
 from seedstream import Generator
-from seedstream._validate import probability
+from seedstream._validate import probability, utf8
 from seedstream.torch.functional import dropout
 
 
@@ -25,6 +25,7 @@ class Dropout(torch.nn.Module):
         prob = probability(p)
         if not isinstance(name, str):
             raise TypeError(f"name: expected a str, got {type(name).__name__}")
+        utf8(name, "name")
         self.p = prob
         self.seed = seed
         self.name = name

@@ -34,6 +34,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+pub type Result<T> = std::result::Result<T, Error>;
+
 /// Displays an `f64` as Python's `repr(float)` does, so that messages read the same as the
 /// Python layer's: the shortest digits that round-trip, positional for decimal exponents in
 /// [-4, 16), else `d.ddde+XX` (e.g. `1e-300`, not Rust's 300-digit `Display` expansion).
@@ -107,5 +109,3 @@ mod tests {
         }
     }
 }
-
-pub type Result<T> = std::result::Result<T, Error>;
