@@ -57,7 +57,7 @@ class Generator:
     __slots__ = ("_stream",)
 
     def __init__(self, seed: "int | str", *, algorithm: str = "philox") -> None:
-        if algorithm not in _ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in _ALGORITHMS:
             raise ValueError(f"algorithm: expected 'philox' or 'pcg64', got {algorithm!r}")
         self._stream = Stream.from_seed(v.seed_value(seed), algorithm)
 
@@ -95,7 +95,7 @@ class Generator:
 
     def spawn(self, n: int) -> List["Generator"]:
         """``[self.child(0), ..., self.child(n - 1)]``: the same children on every call."""
-        n = v.count(n, "n")
+        n = v.children(v.count(n, "n"), 0, "n")
         return [Generator._wrap(self._stream.child([i])) for i in range(n)]
 
     def advance(self, n: int) -> "Generator":
@@ -137,10 +137,11 @@ class Generator:
         missing = {"version", "algorithm", "key", "position"} - state.keys()
         if missing:
             raise ValueError(f"state: missing keys {sorted(missing)}")
-        if state["version"] != _STATE_VERSION:
-            raise ValueError(f"state: unsupported version {state['version']!r}")
+        version = state["version"]
+        if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)) or version != _STATE_VERSION:
+            raise ValueError(f"state: unsupported version {version!r}")
         algorithm = state["algorithm"]
-        if algorithm not in _ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in _ALGORITHMS:
             raise ValueError(f"state: unknown algorithm {algorithm!r}")
         key = _state_int(state["key"], "key")
         if not 0 <= key < 2**256:

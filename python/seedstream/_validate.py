@@ -72,6 +72,16 @@ def count(value: Any, arg: str) -> int:
     return v
 
 
+def children(n: int, first: int, arg: str) -> int:
+    """`n` children named ``first`` to ``first + n - 1``: names must stay below 2**64, and a
+    list longer than the platform allows fails at once instead of after filling memory."""
+    if first + n > 2**64:
+        raise ValueError(f"{arg}: children {first} to {first + n - 1} pass the last name 2**64 - 1")
+    if n > sys.maxsize // 8:
+        raise MemoryError(f"{arg}: a list of {n} generators cannot be built")
+    return n
+
+
 def shape(size: Any) -> Optional[Tuple[int, ...]]:
     """`size` as a shape tuple; None stays None (a scalar draw)."""
     if size is None:
