@@ -338,6 +338,8 @@ NAMED = [
     ("Philox random_raw(2**64)", lambda g: ss.Philox(1).random_raw(2**64), ValueError, "size"),
     ("PCG64 random_raw(2**64, output=False)", lambda g: ss.PCG64(1).random_raw(2**64, output=False),
      OverflowError, "size"),
+    ("SeedSequence generate_state(2**64)", lambda g: ss.SeedSequence(1).generate_state(2**64), ValueError,
+     "n_words"),
     ("surrogate seed", lambda g: ss.Generator("\ud800"), ValueError, "seed"),
     ("surrogate name", lambda g: g.child("ok", "a\udfffb"), ValueError, "names"),
     ("bernoulli p overlapping out", _overlapping_bernoulli, ValueError, "out"),

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence, ISpawnableSeedSequence
 
-from seedstream import _core
+from seedstream import _core, _validate
 
 DEFAULT_POOL_SIZE = 4
 
@@ -111,11 +111,11 @@ class SeedSequence(ISpawnableSeedSequence):
             raise ValueError(f"n_words: expected a non-negative int, got {n}")
         dt = np.dtype(dtype)
         if dt == np.dtype(np.uint32):
-            out32 = np.empty(n, np.uint32)
+            out32 = _validate.allocate((n,), dt, "n_words")
             self._pool.fill_state_u32(out32)
             return out32
         if dt == np.dtype(np.uint64):
-            out64 = np.empty(n, np.uint64)
+            out64 = _validate.allocate((n,), dt, "n_words")
             self._pool.fill_state_u64(out64)
             return out64
         raise ValueError(f"dtype: expected uint32 or uint64, got {dt}")

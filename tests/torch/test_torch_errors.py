@@ -131,3 +131,13 @@ def test_inference_tensors_are_not_updated_outside_inference_mode():
     with torch.inference_mode():
         sst.rand(3, generator=ss.Generator(1), out=t)
     assert torch.equal(t, sst.rand(3, generator=ss.Generator(1)))
+
+
+def test_init_fills_strided_views_in_c_order_and_rejects_expanded_tensors():
+    w = torch.zeros(4, 6)
+    view = w.t()  # not contiguous
+    sst.init.normal_(view, generator=ss.Generator(2))
+    assert torch.equal(view, sst.randn(6, 4, generator=ss.Generator(2)))
+    assert w._version == 1
+    with pytest.raises(RuntimeError, match="^tensor:"):
+        sst.init.uniform_(torch.zeros(1, 3).expand(4, 3), generator=ss.Generator(2))

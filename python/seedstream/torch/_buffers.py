@@ -7,6 +7,7 @@ every device. `meta` tensors hold no data, so nothing is drawn for them.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
@@ -82,10 +83,15 @@ def target(
 ) -> torch.Tensor:
     """The tensor to fill: `out` after checks, or a new uninitialised one."""
     if out is None:
+        for d in size:
+            if d > sys.maxsize:
+                raise ValueError(f"size: dimension {d} exceeds the largest tensor dimension {sys.maxsize}")
         try:
             if device is None or torch.device(device).type == "cpu":
                 return empty_cpu(size, dtype).requires_grad_(requires_grad)
             return torch.empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
+        except (MemoryError, ValueError):  # NumPy's "array is too big" is a ValueError
+            raise MemoryError(f"size: cannot allocate {size} of {dtype}") from None
         except RuntimeError as exc:
             if "alloc" in str(exc).lower() or "memory" in str(exc).lower():
                 raise MemoryError(f"size: cannot allocate {size} of {dtype}") from None
@@ -110,6 +116,7 @@ def target(
 def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], arg: str = "out") -> torch.Tensor:
     """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point.
 
+    A non-contiguous `t` gets the values of its elements in C order.
     The write counts as an in-place operation for autograd, as torch's own: `t`'s version
     counter moves, so a backward that saved `t` raises instead of reading the new values.
     A meta tensor holds no data: nothing is drawn and no generator advances.
@@ -118,6 +125,16 @@ def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], arg: str = "out
         raise RuntimeError(
             f"{arg}: an inference tensor cannot be updated in place outside InferenceMode (as in torch)"
         )
+    if t.device.type != "meta" and not t.is_contiguous():
+        # As torch.nn.init: a strided view gets the values of its C-order elements.
+        if any(stride == 0 and n > 1 for stride, n in zip(t.stride(), t.shape)):
+            raise RuntimeError(f"{arg}: several elements share one memory location (an expanded tensor)")
+        tmp = empty_cpu(tuple(t.shape), t.dtype) if t.device.type == "cpu" else torch.empty(
+            tuple(t.shape), dtype=t.dtype, device=t.device)
+        fill(tmp, fill_cpu, arg)
+        with torch.no_grad():
+            t.copy_(tmp)
+        return t
     with torch.no_grad():
         kind = t.device.type
         if kind == "cpu":

@@ -149,13 +149,16 @@ def bernoulli(
     if isinstance(p, torch.Tensor):
         if size:
             raise TypeError("size: not accepted with a tensor of probabilities")
-        if p.device.type == "meta":  # no data: nothing is drawn, as for meta `out` tensors
-            result = torch.empty(p.shape, dtype=dtype or p.dtype, device="meta")
-            return result if out is None else out.copy_(result)
+        result_dtype = dtype or p.dtype
+        if out is not None:
+            buffers.target(tuple(p.shape), result_dtype, None, out)  # the checks of every out=
+        if p.device.type == "meta" or (out is not None and out.device.type == "meta"):
+            # No data: nothing is drawn, as for every meta tensor.
+            return torch.empty(p.shape, dtype=result_dtype, device="meta") if out is None else out
         probs = p.detach().to("cpu", torch.float64).contiguous().numpy()
         mask = buffers.target(tuple(p.shape), torch.bool, "cpu", None)
         g.bernoulli(probs, out=buffers.numpy_view(mask))
-        result = mask.to(dtype or p.dtype)
+        result = mask.to(result_dtype)
         return result.to(p.device) if out is None else out.copy_(result)
     if dtype not in (None, torch.bool):
         raise ValueError(f"dtype: a float p gives torch.bool, got {dtype}")
