@@ -340,6 +340,7 @@ NAMED = [
      OverflowError, "size"),
     ("SeedSequence generate_state(2**64)", lambda g: ss.SeedSequence(1).generate_state(2**64), ValueError,
      "n_words"),
+    ("SeedSequence 0-d spawn_key", lambda g: ss.SeedSequence(1, spawn_key=np.array(3)), TypeError, "spawn_key"),
     ("surrogate seed", lambda g: ss.Generator("\ud800"), ValueError, "seed"),
     ("surrogate name", lambda g: g.child("ok", "a\udfffb"), ValueError, "names"),
     ("bernoulli p overlapping out", _overlapping_bernoulli, ValueError, "out"),

@@ -71,7 +71,7 @@ class SeedSequence(ISpawnableSeedSequence):
             entropy = secrets.randbits(pool_size * 32)
         elif not isinstance(entropy, (int, np.integer) + _SEQUENCES):
             raise TypeError(f"entropy: expected an int or a sequence of ints, got {type(entropy).__name__}")
-        if not isinstance(spawn_key, _SEQUENCES):
+        if not isinstance(spawn_key, _SEQUENCES) or np.ndim(spawn_key) == 0:
             raise TypeError(f"spawn_key: expected a sequence of ints, got {type(spawn_key).__name__}")
         if isinstance(n_children_spawned, (bool, np.bool_)) or not hasattr(type(n_children_spawned), "__index__"):
             raise TypeError(f"n_children_spawned: expected an int, got {type(n_children_spawned).__name__}")

@@ -2,7 +2,8 @@
 names the argument (RuntimeError only where torch raises one: autograd and inference
 tensors), leaving the generator where it was, or gives exactly the NumPy API's values.
 
-A short run is part of `make test`; the `slow` variant runs the same body much longer.
+A short, derandomized (so reproducible) run is part of `make test`; the `slow` variants run
+the same bodies much longer, with fresh random examples each time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from seedstream.torch.functional import dropout  # noqa: E402
 
 DOCUMENTED = (TypeError, ValueError, MemoryError, RuntimeError)
 NAMED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*:")
-BRIEF = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+BRIEF = settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 LONG = settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
 
 FLOAT_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]

@@ -141,3 +141,19 @@ def test_init_fills_strided_views_in_c_order_and_rejects_expanded_tensors():
     assert w._version == 1
     with pytest.raises(RuntimeError, match="^tensor:"):
         sst.init.uniform_(torch.zeros(1, 3).expand(4, 3), generator=ss.Generator(2))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fills_are_in_place_for_autograd_too():
+    x = torch.ones(3, device="cuda", requires_grad=True)
+    y = x * 2
+    z = y.sin()
+    with torch.no_grad():
+        sst.rand(3, generator=ss.Generator(1), out=y)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+    with pytest.raises(RuntimeError, match="^out:"):
+        sst.rand(3, generator=ss.Generator(1), out=torch.zeros(3, device="cuda", requires_grad=True))
+    view = torch.zeros(4, 6, device="cuda").t()
+    sst.init.normal_(view, generator=ss.Generator(2))
+    assert torch.equal(view.cpu(), sst.randn(6, 4, generator=ss.Generator(2)))
