@@ -488,3 +488,74 @@ def test_fuzz_values_are_spec_checked():
     r = RefGenerator(3)
     assert same(g.random(4), r.random(4))
     assert not same(g.random(4), ref.RefGenerator(4).random(4))
+
+
+# -- module functions and the stream bit generator ------------------------------------------
+WORDS = st.one_of(st.lists(st.one_of(st.integers(0, 2**32 - 1), st.integers(-1, 2**64), ODD_SCALARS), max_size=5),
+                  ODD)
+
+
+def fuzz_functions(data: Any) -> None:
+    d = data.draw
+    counter, key = d(WORDS), d(WORDS)
+    try:
+        got = ss.philox4x32_10(counter, key)
+    except Exception as exc:  # noqa: BLE001
+        check_error(exc)
+    else:
+        assert list(got) == list(ref.philox4x32_10([plain(c) for c in counter], [plain(k) for k in key]))
+    try:
+        got = ss.philox4x64_10(counter, key)
+    except Exception as exc:  # noqa: BLE001
+        check_error(exc)
+    else:
+        assert len(got) == 4 and all(0 <= w < 2**64 for w in got)
+    saved = ss.get_num_threads()
+    n = d(st.one_of(st.integers(-2, 4), st.sampled_from([1025, 2**64, 2**70, 1.0, "2", None, np.int8(2), True])))
+    try:
+        ss.set_num_threads(n)
+    except Exception as exc:  # noqa: BLE001
+        check_error(exc)
+        assert ss.get_num_threads() == saved
+    else:
+        assert ss.get_num_threads() == plain(n)
+    finally:
+        ss.set_num_threads(saved)
+    g = ss.Generator(d(st.integers(0, 2**64 - 1)), algorithm=d(st.sampled_from(["philox", "pcg64"])))
+    bg = g.bit_generator()
+    size = d(SIZES)
+    try:
+        raw = bg.random_raw(size)
+    except Exception as exc:  # noqa: BLE001
+        check_error(exc, DOCUMENTED_NUMPY)
+    else:
+        want = ss.Generator.from_state(g.state).bits(plain(size), dtype=np.uint64)
+        if size is None:  # one Python int, as NumPy's random_raw()
+            assert type(raw) is int and raw == int(want)
+        else:
+            assert same(raw, want)
+    delta = d(INTS)
+    try:
+        bg.advance(delta)
+    except Exception as exc:  # noqa: BLE001
+        check_error(exc, DOCUMENTED_NUMPY)
+    kids = d(st.one_of(st.integers(-1, 3), st.sampled_from([2**64, 1.5, None])))
+    try:
+        children = bg.spawn(kids)
+    except Exception as exc:  # noqa: BLE001
+        check_error(exc, DOCUMENTED_NUMPY)
+    else:
+        assert [c.state["state"]["key"] for c in children] == [g.child(i).key for i in range(plain(kids))]
+
+
+@BRIEF
+@given(data=st.data())
+def test_functions_and_stream_bit_generator(data):
+    fuzz_functions(data)
+
+
+@pytest.mark.slow
+@LONG
+@given(data=st.data())
+def test_functions_and_stream_bit_generator_long(data):
+    fuzz_functions(data)
