@@ -465,7 +465,7 @@ def fuzz_seed_sequence(data: Any) -> None:
     except Exception as exc:  # noqa: BLE001
         check_error(exc)
         return
-    np_kwargs = {k: plain(v) if k != "entropy" or not isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    np_kwargs = {k: v if isinstance(v, np.ndarray) and v.ndim > 0 else plain(v) for k, v in kwargs.items()}
     assert same(got, np.random.SeedSequence(**np_kwargs).generate_state(plain(n), dtype))
 
 

@@ -28,6 +28,10 @@ NAMED = [
     ("Dropout surrogate name", lambda: sst.Dropout(0.5, seed=1, name="\ud800"), ValueError, "name"),
     ("loader_generator epoch -1", lambda: sst.loader_generator(1, -1), ValueError, "epoch"),
     ("loader_generator epoch float", lambda: sst.loader_generator(1, 1.0), TypeError, "epoch"),
+    ("sampler state version array", lambda: sst.ShuffleSampler(4, seed=1).load_state_dict(
+        {**sst.ShuffleSampler(4, seed=1).state_dict(), "version": np.array([1, 2])}), ValueError, "state"),
+    ("sampler state without epoch", lambda: sst.ShuffleSampler(4, seed=1).load_state_dict(
+        {k: v for k, v in sst.ShuffleSampler(4, seed=1).state_dict().items() if k != "epoch"}), ValueError, "state"),
     ("rand ndarray size", lambda: sst.rand(np.array([[2, 3]]), generator=G), TypeError, "size"),
     ("randperm str", lambda: sst.randperm("3", generator=G), TypeError, "n"),
     ("randperm -1", lambda: sst.randperm(-1, generator=G), ValueError, "n"),
@@ -63,6 +67,23 @@ def test_numpy_scalars_work_where_python_numbers_do():
     assert list(a) == list(b)
     assert torch.equal(sst.rand(np.int64(2), np.int32(3), generator=ss.Generator(1)),
                        sst.rand(2, 3, generator=ss.Generator(1)))
+
+
+def test_sampler_state_takes_numpy_integers_and_fails_whole():
+    s = sst.ShuffleSampler(10, seed=1)
+    s.set_epoch(2)
+    it = iter(s)
+    head = [next(it) for _ in range(3)]
+    state = {**s.state_dict(), "epoch": np.int64(2), "position": np.uint8(3)}
+    t = sst.ShuffleSampler(10, seed=1)
+    t.load_state_dict(state)
+    full = sst.ShuffleSampler(10, seed=1)
+    full.set_epoch(2)
+    assert head + list(t) == list(full) and t.epoch == 2
+    u = sst.ShuffleSampler(10, seed=1)
+    with pytest.raises(ValueError, match="state"):
+        u.load_state_dict({**state, "position": 11})
+    assert u.epoch == 0 and u.position == 0
 
 
 def test_meta_tensors_draw_nothing():

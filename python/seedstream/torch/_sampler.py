@@ -131,16 +131,36 @@ class ShuffleSampler(torch.utils.data.Sampler[int]):
         """Resumes at the saved epoch and position; the configuration must match."""
         if not isinstance(state, dict):
             raise TypeError(f"state: expected a dict, got {type(state).__name__}")
-        if state.get("version") != _STATE_VERSION:
+        if not _matches(state.get("version"), _STATE_VERSION):
             raise ValueError(f"state: unsupported version {state.get('version')!r}")
         for field in ("seed", "n", "shuffle", "num_replicas", "rank", "drop_last"):
-            if state.get(field) != getattr(self, field):
+            if not _matches(state.get(field), getattr(self, field)):
                 raise ValueError(f"state: {field} is {state.get(field)!r}, this sampler has {getattr(self, field)!r}")
-        self.set_epoch(state["epoch"])
-        position = state.get("position")
-        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= self.num_samples:
+        epoch = _state_int(state.get("epoch"))
+        if epoch is None or not 0 <= epoch < 2**64:
+            raise ValueError(f"state: epoch must be an int in [0, 2**64), got {state.get('epoch')!r}")
+        position = _state_int(state.get("position"))
+        if position is None or not 0 <= position <= self.num_samples:
             raise ValueError(f"state: position must be an int in [0, {self.num_samples}]")
+        self.set_epoch(epoch)
         self.position = position
+
+
+def _matches(saved: Any, current: Any) -> bool:
+    """Whether a saved configuration value equals this sampler's (an array never does)."""
+    if isinstance(saved, (np.ndarray, torch.Tensor)) or isinstance(saved, bool) != isinstance(current, bool):
+        return False
+    try:
+        return bool(saved == current)
+    except (TypeError, ValueError):
+        return False
+
+
+def _state_int(value: Any) -> "int | None":
+    """A saved int (NumPy integers too), or None when `value` is not one."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        return None
+    return int(value)
 
 
 class _Identity:
