@@ -138,7 +138,8 @@ class Generator:
         if missing:
             raise ValueError(f"state: missing keys {sorted(missing)}")
         version = state["version"]
-        if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)) or version != _STATE_VERSION:
+        is_int = isinstance(version, (int, np.integer)) and not isinstance(version, (bool, np.bool_))
+        if not is_int or version != _STATE_VERSION:
             raise ValueError(f"state: unsupported version {version!r}")
         algorithm = state["algorithm"]
         if not isinstance(algorithm, str) or algorithm not in _ALGORITHMS:

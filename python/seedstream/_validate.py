@@ -185,4 +185,5 @@ def _float(value: Any, arg: str, expected: str) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise ValueError(f"{arg}: expected {expected}, got an int too large for a float ({int(value).bit_length()} bits)") from None
+        bits = int(value).bit_length()
+        raise ValueError(f"{arg}: expected {expected}, got an int too large for a float ({bits} bits)") from None

@@ -53,7 +53,7 @@ def out_tensor(kind: str, shape: Tuple[int, ...], dtype: Any) -> Any:
     if kind == "none":
         return None
     if kind == "good":
-        return torch.full(shape, 7, dtype=dtype) if dtype.is_floating_point or dtype != torch.bool else torch.zeros(shape, dtype=dtype)
+        return torch.full(shape, 7, dtype=dtype) if dtype != torch.bool else torch.zeros(shape, dtype=dtype)
     if kind == "non-contiguous":
         return torch.zeros(shape + (2,), dtype=dtype)[..., 0]
     if kind == "wrong dtype":
@@ -266,8 +266,9 @@ def fuzz_dropout_and_sampler(data: Any) -> None:
     else:
         assert isinstance(y, torch.Tensor) and y.shape == x.shape and y.dtype == x.dtype
     kwargs: Dict[str, Any] = {}
-    for key, values in (("num_replicas", st.one_of(st.integers(1, 4), ODD)), ("rank", st.one_of(st.integers(0, 3), ODD)),
-                        ("drop_last", st.booleans()), ("shuffle", st.booleans())):
+    options = (("num_replicas", st.one_of(st.integers(1, 4), ODD)), ("rank", st.one_of(st.integers(0, 3), ODD)),
+               ("drop_last", st.booleans()), ("shuffle", st.booleans()))
+    for key, values in options:
         if d(st.booleans()):
             kwargs[key] = d(values)
     n = d(st.one_of(st.integers(0, 40), st.sampled_from([2**64, -1, 2.0, [1, 2, 3], "abc", np.int64(5)])))

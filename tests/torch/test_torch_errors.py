@@ -15,6 +15,8 @@ G = ss.Generator(1)
 NAMED = [
     ("Dropout p str", lambda: sst.Dropout("0.5", seed=1, name="d"), TypeError, "p"),
     ("Dropout p np.float64 > 1", lambda: sst.Dropout(np.float64(1.5), seed=1, name="d"), ValueError, "p"),
+    ("Dropout p bool", lambda: sst.Dropout(True, seed=1, name="d"), TypeError, "p"),
+    ("dropout p np.bool_", lambda: dropout(torch.ones(3), np.bool_(False), generator=G), TypeError, "p"),
     ("dropout p 10**400", lambda: dropout(torch.ones(3), 10**400, generator=G), ValueError, "p"),
     ("sampler n 2**64", lambda: sst.ShuffleSampler(2**64, seed=1), ValueError, "data_source_or_len"),
     ("sampler num_replicas 2**70", lambda: sst.ShuffleSampler(10, seed=1, num_replicas=2**70), ValueError,

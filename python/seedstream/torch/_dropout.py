@@ -7,8 +7,8 @@ from typing import Union
 import torch
 
 from seedstream import Generator
-from seedstream._validate import probability, utf8
-from seedstream.torch.functional import dropout
+from seedstream._validate import utf8
+from seedstream.torch.functional import dropout, dropout_probability
 
 
 class Dropout(torch.nn.Module):
@@ -22,7 +22,7 @@ class Dropout(torch.nn.Module):
 
     def __init__(self, p: float = 0.5, *, seed: Union[int, str], name: str) -> None:
         super().__init__()
-        prob = probability(p)
+        prob = dropout_probability(p)
         if not isinstance(name, str):
             raise TypeError(f"name: expected a str, got {type(name).__name__}")
         utf8(name, "name")

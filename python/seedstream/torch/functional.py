@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Tuple
 
+import numpy as np
 import torch
 
 from seedstream import Generator
@@ -38,6 +39,13 @@ def _apply(stream: Stream, x: torch.Tensor, p: float) -> Tuple[torch.Tensor, int
     return out, first
 
 
+def dropout_probability(p: Any) -> float:
+    """A dropout rate: a float in [0, 1] (NumPy floats too), not a bool."""
+    if isinstance(p, (bool, np.bool_)):
+        raise TypeError("p: expected a float in [0, 1], got bool")
+    return probability(p)
+
+
 class _Dropout(torch.autograd.Function):
     """Saves the stream's algorithm, key and first block instead of the mask."""
 
@@ -62,7 +70,7 @@ def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: 
     """
     if not isinstance(generator, Generator):
         raise TypeError(f"generator: expected a seedstream.Generator, got {type(generator).__name__}")
-    prob = probability(p)
+    prob = dropout_probability(p)
     if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
         raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
     if not training or prob == 0.0:
