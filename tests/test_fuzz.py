@@ -398,6 +398,19 @@ def fuzz_bit_generator(data: Any) -> None:
     name = d(st.sampled_from(sorted(BITGENS)))
     ours, numpys = BITGENS[name]
     seed = d(st.one_of(st.integers(0, 2**130), st.lists(st.integers(0, 2**40), max_size=3), ODD))
+    if name == "Philox" and d(st.booleans()):  # key and counter given directly
+        words = st.one_of(st.integers(0, 2**256), st.lists(st.integers(0, 2**64), max_size=5), ODD)
+        key, counter = d(words), d(st.one_of(st.none(), words))
+        try:
+            bg = ss.Philox(key=key, counter=counter)
+        except Exception as exc:  # noqa: BLE001
+            check_error(exc, DOCUMENTED_NUMPY)
+        else:
+            if key is None:
+                return  # seeded from fresh OS entropy
+            nb = np.random.Philox(key=plain(key), counter=plain(counter))
+            assert same(bg.random_raw(5), nb.random_raw(5))
+        return
     try:
         bg = ours(seed)
     except Exception as exc:  # noqa: BLE001
