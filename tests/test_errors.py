@@ -193,7 +193,7 @@ def test_bad_state(state):
 def test_bad_threads():
     with pytest.raises(ValueError, match="n"):
         ss.set_num_threads(0)
-    with pytest.raises(OverflowError):
+    with pytest.raises(ValueError, match="n"):
         ss.set_num_threads(-1)
     with pytest.raises(ValueError, match="name"):
         _core._set_simd_level("sse9")
@@ -302,3 +302,119 @@ def test_bad_per_element_probabilities():
     with pytest.raises(ValueError, match="size"):
         g.bernoulli(np.array([0.5, 0.5]), size=3)
     assert g.position == 0
+
+
+# ------------------------------------------------------------------------------------
+# Every message starts with the argument's name: "arg: expected ..., got ..."
+# ------------------------------------------------------------------------------------
+def _overlapping_bernoulli(g):
+    p = np.full(8, 0.5)
+    return g.bernoulli(p, out=p.view(np.bool_)[:8])
+
+
+def _misaligned(dtype):
+    return np.empty(8 * 9 + 1, np.uint8)[1:].view(dtype)
+
+
+NAMED = [
+    ("philox4x32 counter < 0", lambda g: ss.philox4x32_10([-1, 0, 0, 0], [0, 0]), ValueError, "counter"),
+    ("philox4x32 key >= 2**32", lambda g: ss.philox4x32_10([0, 0, 0, 0], [2**32, 0]), ValueError, "key"),
+    ("philox4x32 counter str", lambda g: ss.philox4x32_10("abcd", [0, 0]), TypeError, "counter"),
+    ("philox4x32 counter float", lambda g: ss.philox4x32_10([0.5, 0, 0, 0], [0, 0]), TypeError, "counter"),
+    ("philox4x64 counter < 0", lambda g: ss.philox4x64_10([-1, 0, 0, 0], [0, 0]), ValueError, "counter"),
+    ("philox4x64 key >= 2**64", lambda g: ss.philox4x64_10([0, 0, 0, 0], [0, 2**64]), ValueError, "key"),
+    ("set_num_threads(-1)", lambda g: ss.set_num_threads(-1), ValueError, "n"),
+    ("set_num_threads(2**70)", lambda g: ss.set_num_threads(2**70), ValueError, "n"),
+    ("set_num_threads(1.5)", lambda g: ss.set_num_threads(1.5), TypeError, "n"),
+    ("SeedSequence pool_size 2**64", lambda g: ss.SeedSequence(1, pool_size=2**64), MemoryError, "pool_size"),
+    ("bernoulli(10**400)", lambda g: g.bernoulli(10**400), ValueError, "p"),
+    ("bernoulli(complex)", lambda g: g.bernoulli(np.complex128(0.5)), TypeError, "p"),
+    ("normal(loc=10**400)", lambda g: g.normal(loc=10**400), ValueError, "loc"),
+    ("normal(scale=10**400)", lambda g: g.normal(scale=10**400), ValueError, "scale"),
+    ("uniform(high=10**400)", lambda g: g.uniform(high=10**400), ValueError, "high"),
+    ("truncated_normal(b=-10**400)", lambda g: g.truncated_normal(b=-(10**400)), ValueError, "b"),
+    ("PCG64 random_raw(2**64)", lambda g: ss.PCG64(1).random_raw(2**64), ValueError, "size"),
+    ("PCG64DXSM random_raw(2**64)", lambda g: ss.PCG64DXSM(1).random_raw(2**64), ValueError, "size"),
+    ("Philox random_raw(2**64)", lambda g: ss.Philox(1).random_raw(2**64), ValueError, "size"),
+    ("PCG64 random_raw(2**64, output=False)", lambda g: ss.PCG64(1).random_raw(2**64, output=False),
+     OverflowError, "size"),
+    ("SeedSequence generate_state(2**64)", lambda g: ss.SeedSequence(1).generate_state(2**64), ValueError,
+     "n_words"),
+    ("SeedSequence 0-d spawn_key", lambda g: ss.SeedSequence(1, spawn_key=np.array(3)), TypeError, "spawn_key"),
+    ("surrogate seed", lambda g: ss.Generator("\ud800"), ValueError, "seed"),
+    ("surrogate name", lambda g: g.child("ok", "a\udfffb"), ValueError, "names"),
+    ("bernoulli p overlapping out", _overlapping_bernoulli, ValueError, "out"),
+    ("ndarray seed", lambda g: ss.Generator(np.array([3])), TypeError, "seed"),
+    ("ndarray name", lambda g: g.child(np.array([1, 2])), TypeError, "names"),
+    ("2-d ndarray size", lambda g: g.random(np.array([[2, 3]])), TypeError, "size"),
+    ("float ndarray size", lambda g: g.random(np.array([2.0, 3.0])), TypeError, "size"),
+    ("ndarray low", lambda g: g.integers(np.array([5, 6])), TypeError, "low"),
+    ("ndarray spawn", lambda g: g.spawn(np.array([2, 3])), TypeError, "n"),
+    ("ndarray advance", lambda g: g.advance(np.array([2, 3])), TypeError, "n"),
+    ("random((0, 2**64))", lambda g: g.random((0, 2**64)), ValueError, "size"),
+    ("bits((2**64, 0))", lambda g: g.bits((2**64, 0)), ValueError, "size"),
+    ("misaligned out random", lambda g: g.random(out=_misaligned(np.float64)), ValueError, "out: must be aligned"),
+    ("misaligned out bits", lambda g: g.bits(out=_misaligned(np.uint32)), ValueError, "out: must be aligned"),
+    ("misaligned out integers", lambda g: g.integers(5, out=_misaligned(np.int64)), ValueError,
+     "out: must be aligned"),
+    ("integers(-5)", lambda g: g.integers(-5), ValueError, "low"),
+    ("integers(0)", lambda g: g.integers(0, size=3), ValueError, "low"),
+    ("integers(-1, endpoint)", lambda g: g.integers(-1, endpoint=True), ValueError, "low"),
+    ("state position np.float64", lambda g: ss.Generator.from_state({**g.state, "position": np.float64(1)}),
+     ValueError, "state"),
+]
+
+
+@pytest.mark.parametrize("call,exc,name", [row[1:] for row in NAMED], ids=[row[0] for row in NAMED])
+def test_errors_name_the_argument(call, exc, name):
+    g = ss.Generator(1)
+    with pytest.raises(exc) as info:
+        call(g)
+    assert str(info.value).startswith(name.split(":")[0] + ":"), str(info.value)
+    assert name in str(info.value)
+    assert len(str(info.value)) < 200, str(info.value)
+    assert g.position == 0
+
+
+def test_integers_single_bound_message_shows_what_was_passed():
+    with pytest.raises(ValueError) as info:
+        ss.Generator(1).integers(-5)
+    assert "high=" not in str(info.value) and "-5" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call,shown",
+    [
+        (lambda g: g.truncated_normal(0.0, 1.0, 1e-300, 2e-300, 3, dtype=np.float32), "[1e-300, 2e-300]"),
+        (lambda g: g.uniform(1e-300, 2e-300, 3, dtype=np.float16), "[1e-300, 2e-300]"),
+        (lambda g: g.uniform(-1e308, 1e308, 3), "low=-1e+308, high=1e+308"),
+        (lambda g: g.bernoulli(np.array([0.5, 1e300])), "got 1e+300"),
+        (lambda g: g.uniform(3e-300, 1e-300, 3), "low=3e-300, high=1e-300"),
+        (lambda g: g.normal(0.0, -5e-324, 3), "got -5e-324"),
+        (lambda g: g.bernoulli(1.0000000000000002), "got 1.0000000000000002"),
+        (lambda g: _core.Stream.from_seed(1, "philox").fill_normal(np.empty(3), "float64", 0.0, -1e-310),
+         "got -1e-310"),
+    ],
+)
+def test_floats_are_printed_shortest_repr(call, shown):
+    with pytest.raises(ValueError) as info:
+        call(ss.Generator(1))
+    assert shown in str(info.value) and len(str(info.value)) < 120, str(info.value)
+
+
+def test_numpy_integers_and_one_d_arrays_work_where_ints_do():
+    g, h = ss.Generator(1), ss.Generator(1)
+    assert np.array_equal(g.random(np.array([2, 3])), h.random((2, 3)))  # as NumPy's size
+    assert ss.Generator(np.uint64(7)) == ss.Generator(7)
+    assert ss.Generator(np.array(7)) == ss.Generator(7)
+    assert g.child(np.int32(3)) == g.child(3)
+    state = {**g.state, "position": np.uint64(g.position)}
+    assert ss.Generator.from_state(state) == g
+
+
+def test_shuffle_masked_array_moves_data_and_mask_together():
+    x = np.ma.array(np.arange(10), mask=[i % 3 == 0 for i in range(10)])
+    ss.Generator(5).shuffle(x)
+    perm = ss.Generator(5).permutation(10)
+    assert np.array_equal(x.data, perm)
+    assert np.array_equal(x.mask, perm % 3 == 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import operator
+import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 import numpy as np
@@ -43,9 +44,17 @@ class _BitgenT(ctypes.Structure):
 
 
 def _int(value: Any, arg: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
-        raise TypeError(f"{arg}: expected an int, got {type(value).__name__}")
-    return operator.index(value)
+    return v.index(value, arg, "an int")
+
+
+def _state_index(x: Any) -> Optional[int]:
+    """`x` as an int, or None when it is not one (a bool, float, array, ...)."""
+    if isinstance(x, (bool, np.bool_)) or not hasattr(type(x), "__index__"):
+        return None
+    try:
+        return operator.index(x)
+    except TypeError:  # e.g. an ndarray of more than one element
+        return None
 
 
 def _int_words(value: Any, bits: int, arg: str) -> List[int]:
@@ -78,7 +87,7 @@ def _state_for(value: Any, name: str) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"state: expected a dict, got {type(value).__name__}")
     got = value.get("bit_generator", "")
-    if got != name:
+    if not isinstance(got, str) or got != name:
         raise ValueError(f"state: expected a state for {name}, got bit_generator={got!r}")
     return value
 
@@ -97,22 +106,25 @@ def _inner(d: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _uint(x: Any, bits: int, where: str) -> int:
-    if isinstance(x, (bool, np.bool_)) or not hasattr(type(x), "__index__"):
+    value = _state_index(x)
+    if value is None:
         raise TypeError(f"state: {where} must be an int, got {type(x).__name__}")
-    value = operator.index(x)
     if not 0 <= value < 2**bits:
         raise ValueError(f"state: {where} must be in [0, 2**{bits}), got {value}")
     return value
 
 
 def _flag(x: Any, where: str) -> bool:
-    if not hasattr(type(x), "__index__") or operator.index(x) not in (0, 1):
+    if isinstance(x, (bool, np.bool_)):  # NumPy writes has_uint32 as an int, but takes a bool
+        x = int(x)
+    value = _state_index(x)
+    if value not in (0, 1):
         raise ValueError(f"state: {where} must be 0 or 1, got {x!r}")
-    return bool(operator.index(x))
+    return bool(value)
 
 
 def _uint_words(x: Any, n: int, where: str) -> List[int]:
-    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or np.ndim(x) == 0:
         raise TypeError(f"state: {where} must be a sequence of {n} ints, got {type(x).__name__}")
     if len(x) != n:
         raise ValueError(f"state: {where} must have {n} words, got {len(x)}")
@@ -170,6 +182,8 @@ class _CoreBitGenerator(np.random.BitGenerator):
         """
         if not output:
             count = 1 if size is None else sum(v.shape(size) or ())
+            if count > sys.maxsize:  # OverflowError as NumPy's, but naming the argument
+                raise OverflowError(f"size: {count} outputs exceed the largest count {sys.maxsize}")
             self._engine.skip_raw(count)
             return None
         if size is None:
@@ -335,10 +349,11 @@ class Philox(_CoreBitGenerator):
         key = _uint_words(_entry(inner, "key", "state['state']['key']"), 2, "state['state']['key']")
         buffer = _uint_words(_entry(d, "buffer", "state['buffer']"), 4, "state['buffer']")
         pos = _entry(d, "buffer_pos", "state['buffer_pos']")
-        if isinstance(pos, (bool, np.bool_)) or not hasattr(type(pos), "__index__") or not 0 <= operator.index(pos) <= 4:
+        position = _state_index(pos)
+        if position is None or not 0 <= position <= 4:
             raise ValueError(f"state: state['buffer_pos'] must be an int in [0, 4], got {pos!r}")
         has, uinteger = _buffer_32(d)
-        self._engine.set_state(counter, key, buffer, operator.index(pos), has, uinteger)
+        self._engine.set_state(counter, key, buffer, position, has, uinteger)
 
     def advance(self, delta: int) -> "Philox":
         """Adds ``delta`` (mod 2**256, so negative steps back) to the counter, skipping
@@ -431,7 +446,7 @@ class StreamBitGenerator(_CoreBitGenerator):
         the children spawned before), as ``Generator.child(k).bit_generator()``."""
         from seedstream._generator import Generator
 
-        n = v.count(n_children, "n_children")
+        n = v.children(v.count(n_children, "n_children"), self._n_children_spawned, "n_children")
         st = self.state["state"]
         parent = Generator.from_state({"version": 1, "algorithm": st["algorithm"], "key": st["key"], "position": 0})
         first = self._n_children_spawned

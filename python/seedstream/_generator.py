@@ -61,6 +61,13 @@ def os_seed() -> str:
     return seed
 
 
+def _state_int(value: Any, entry: str) -> int:
+    """A state entry as an int (NumPy integers too, e.g. after a round trip through an array)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"state: {entry} must be an int, got {type(value).__name__}")
+    return int(value)
+
+
 class Generator:
     """A deterministic random stream: a 256-bit key plus a block position.
 
@@ -83,7 +90,7 @@ class Generator:
     __slots__ = ("_stream", "_seed", "_os_seed")
 
     def __init__(self, seed: "int | str" = _FROM_OS, *, algorithm: str = "philox") -> None:
-        if algorithm not in _ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in _ALGORITHMS:
             raise ValueError(f"algorithm: expected 'philox' or 'pcg64', got {algorithm!r}")
         self._os_seed = seed is _FROM_OS
         self._seed: "int | str | None" = os_seed() if self._os_seed else v.seed_value(seed)
@@ -132,7 +139,7 @@ class Generator:
 
     def spawn(self, n: int) -> List["Generator"]:
         """``[self.child(0), ..., self.child(n - 1)]``: the same children on every call."""
-        n = v.count(n, "n")
+        n = v.children(v.count(n, "n"), 0, "n")
         return [Generator._wrap(self._stream.child([i])) for i in range(n)]
 
     def advance(self, n: int) -> "Generator":
@@ -181,16 +188,18 @@ class Generator:
         missing = {"version", "algorithm", "key", "position"} - state.keys()
         if missing:
             raise ValueError(f"state: missing keys {sorted(missing)}")
-        if state["version"] != _STATE_VERSION:
-            raise ValueError(f"state: unsupported version {state['version']!r}")
+        version = state["version"]
+        is_int = isinstance(version, (int, np.integer)) and not isinstance(version, (bool, np.bool_))
+        if not is_int or version != _STATE_VERSION:
+            raise ValueError(f"state: unsupported version {version!r}")
         algorithm = state["algorithm"]
-        if algorithm not in _ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in _ALGORITHMS:
             raise ValueError(f"state: unknown algorithm {algorithm!r}")
-        key = state["key"]
-        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < 2**256:
+        key = _state_int(state["key"], "key")
+        if not 0 <= key < 2**256:
             raise ValueError("state: key must be an int in [0, 2**256)")
-        position = state["position"]
-        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < 2**64:
+        position = _state_int(state["position"], "position")
+        if not 0 <= position < 2**64:
             raise ValueError("state: position must be an int in [0, 2**64)")
         g = cls._wrap(Stream.from_key(algorithm, key.to_bytes(32, "little"), position))
         if "seed" in state:
@@ -371,6 +380,9 @@ class Generator:
         else:
             hi = v.integer(high, "high")
         last = hi if endpoint else hi - 1
+        if last < lo and high is None:
+            rel = ">=" if endpoint else ">"
+            raise ValueError(f"low: expected low {rel} 0 when high is None (draws from [0, low)), got {hi}")
         if last < lo:
             rel = "<" if endpoint else "<="
             raise ValueError(f"high: expected low {rel} high, got low={lo}, high={hi}")
@@ -391,6 +403,8 @@ class Generator:
         """
         if isinstance(p, np.ndarray) and p.ndim > 0:
             probs = np.ascontiguousarray(p, dtype=np.float64)
+            if out is not None and isinstance(out, np.ndarray) and np.may_share_memory(probs, out):
+                raise ValueError("out: must not share memory with p (each p[i] is read while out is written)")
             shp = v.shape(size)
             if shp is not None and shp != probs.shape:
                 raise ValueError(f"size: {shp} does not match the shape of p {probs.shape}")
@@ -434,6 +448,9 @@ class Generator:
             if x.ndim == 0:
                 raise ValueError("x: expected an array with at least one dimension")
             n = len(x)
+            if isinstance(x, np.ma.MaskedArray):  # data and mask move together
+                x[...] = x[self.permutation(n)]
+                return
             row_bytes = x.itemsize * (x.size // n if n else 0)
             # The fast path moves raw rows of a plain view of x's memory (a matrix stays 2-D
             # under reshape, so it cannot be used itself). Other subclasses (a masked array's

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import operator
 import secrets
+import sys
 from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence, ISpawnableSeedSequence
 
-from seedstream import _core
+from seedstream import _core, _validate
 
 DEFAULT_POOL_SIZE = 4
 
@@ -64,11 +65,13 @@ class SeedSequence(ISpawnableSeedSequence):
         pool_size = operator.index(pool_size)
         if pool_size < DEFAULT_POOL_SIZE:
             raise ValueError(f"pool_size: the entropy pool needs at least {DEFAULT_POOL_SIZE} words, got {pool_size}")
+        if 4 * pool_size > sys.maxsize:
+            raise MemoryError(f"pool_size: cannot allocate {4 * pool_size} bytes for {pool_size} words")
         if entropy is None:
             entropy = secrets.randbits(pool_size * 32)
         elif not isinstance(entropy, (int, np.integer) + _SEQUENCES):
             raise TypeError(f"entropy: expected an int or a sequence of ints, got {type(entropy).__name__}")
-        if not isinstance(spawn_key, _SEQUENCES):
+        if not isinstance(spawn_key, _SEQUENCES) or np.ndim(spawn_key) == 0:
             raise TypeError(f"spawn_key: expected a sequence of ints, got {type(spawn_key).__name__}")
         if isinstance(n_children_spawned, (bool, np.bool_)) or not hasattr(type(n_children_spawned), "__index__"):
             raise TypeError(f"n_children_spawned: expected an int, got {type(n_children_spawned).__name__}")
@@ -108,11 +111,11 @@ class SeedSequence(ISpawnableSeedSequence):
             raise ValueError(f"n_words: expected a non-negative int, got {n}")
         dt = np.dtype(dtype)
         if dt == np.dtype(np.uint32):
-            out32 = np.empty(n, np.uint32)
+            out32 = _validate.allocate((n,), dt, "n_words")
             self._pool.fill_state_u32(out32)
             return out32
         if dt == np.dtype(np.uint64):
-            out64 = np.empty(n, np.uint64)
+            out64 = _validate.allocate((n,), dt, "n_words")
             self._pool.fill_state_u64(out64)
             return out64
         raise ValueError(f"dtype: expected uint32 or uint64, got {dt}")

@@ -14,7 +14,7 @@ _INT_NAMES = "str, int or bytes"
 def seed_value(seed: Any) -> "int | str":
     """A seed as the core accepts it: a str, or an int in [0, 2**64)."""
     if isinstance(seed, str):
-        return seed
+        return utf8(seed, "seed")
     module = type(seed).__module__.split(".")[0]
     if module in ("torch", "numpy") and not hasattr(type(seed), "__index__"):
         # e.g. a torch.Generator: its state cannot seed a portable stream.
@@ -25,17 +25,45 @@ def seed_value(seed: Any) -> "int | str":
 
 def name_value(name: Any) -> "int | str | bytes":
     """A child name: str, bytes, or an int in [0, 2**64)."""
-    if isinstance(name, (str, bytes)):
+    if isinstance(name, str):
+        return utf8(name, "names")
+    if isinstance(name, bytes):
         return name
     if isinstance(name, (bytearray, memoryview)):
         return bytes(name)
     return _u64(name, "names", _INT_NAMES)
 
 
-def _u64(value: Any, arg: str, expected: str) -> int:
+def utf8(s: str, arg: str) -> str:
+    """`s` unchanged if it has a UTF-8 encoding (no lone surrogates); seeds and names are
+    hashed as UTF-8."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{arg}: expected a str encodable as UTF-8, got {s[:40]!r} (lone surrogate at index {exc.start})"
+        ) from None
+    return s
+
+
+def index(value: Any, arg: str, expected: str) -> int:
+    """`value` as a Python int: an int, a NumPy integer or a 0-d integer array (not bool)."""
     if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
         raise TypeError(f"{arg}: expected {expected}, got {type(value).__name__}")
-    v = operator.index(value)
+    try:
+        return operator.index(value)
+    except TypeError:  # e.g. an ndarray with more than one element, or of floats
+        raise TypeError(f"{arg}: expected {expected}, got {_kind(value)}") from None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a {value.ndim}-d ndarray of {value.dtype}"
+    return type(value).__name__
+
+
+def _u64(value: Any, arg: str, expected: str) -> int:
+    v = index(value, arg, expected)
     if not 0 <= v < 2**64:
         raise ValueError(f"{arg}: expected an int in [0, 2**64), got {v}")
     return v
@@ -43,31 +71,41 @@ def _u64(value: Any, arg: str, expected: str) -> int:
 
 def count(value: Any, arg: str) -> int:
     """A non-negative int (a size or a number of items)."""
-    if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
-        raise TypeError(f"{arg}: expected a non-negative int, got {type(value).__name__}")
-    v = operator.index(value)
+    v = index(value, arg, "a non-negative int")
     if v < 0:
         raise ValueError(f"{arg}: expected a non-negative int, got {v}")
     return v
+
+
+def children(n: int, first: int, arg: str) -> int:
+    """`n` children named ``first`` to ``first + n - 1``: names must stay below 2**64, and a
+    list longer than the platform allows fails at once instead of after filling memory."""
+    if first + n > 2**64:
+        raise ValueError(f"{arg}: children {first} to {first + n - 1} pass the last name 2**64 - 1")
+    if n > sys.maxsize // 8:
+        raise MemoryError(f"{arg}: a list of {n} generators cannot be built")
+    return n
 
 
 def shape(size: Any) -> Optional[Tuple[int, ...]]:
     """`size` as a shape tuple; None stays None (a scalar draw)."""
     if size is None:
         return None
-    if hasattr(type(size), "__index__") and not isinstance(size, (bool, np.bool_)):
+    if isinstance(size, np.ndarray) and size.ndim == 1:
+        size = list(size)  # NumPy takes a 1-d array of ints as a shape
+    if hasattr(type(size), "__index__") and not isinstance(size, (bool, np.bool_, np.ndarray)):
+        return (count(size, "size"),)
+    if isinstance(size, np.ndarray) and size.ndim == 0:
         return (count(size, "size"),)
     if isinstance(size, (tuple, list)):
         dims = []
         for d in size:
-            if isinstance(d, (bool, np.bool_)) or not hasattr(type(d), "__index__"):
-                raise TypeError(f"size: expected non-negative ints, got {type(d).__name__}")
-            v = operator.index(d)
+            v = index(d, "size", "non-negative ints")
             if v < 0:
                 raise ValueError(f"size: expected non-negative ints, got {v}")
             dims.append(v)
         return tuple(dims)
-    raise TypeError(f"size: expected an int or a tuple of ints, got {type(size).__name__}")
+    raise TypeError(f"size: expected an int or a tuple of ints, got {_kind(size)}")
 
 
 def dtype(value: Any, allowed: Tuple[np.dtype, ...], arg: str = "dtype") -> np.dtype:
@@ -85,6 +123,10 @@ def dtype(value: Any, allowed: Tuple[np.dtype, ...], arg: str = "dtype") -> np.d
 def allocate(shp: Optional[Tuple[int, ...]], dt: np.dtype, arg: str = "size") -> np.ndarray:
     """An uninitialised C-contiguous array; MemoryError naming `arg` if it cannot exist."""
     dims = () if shp is None else shp
+    for d in dims:
+        if d > sys.maxsize:
+            # NumPy's own limit on one dimension, even when another one is 0.
+            raise ValueError(f"{arg}: dimension {d} exceeds the largest array dimension {sys.maxsize}")
     n = 1
     for d in dims:
         n *= d
@@ -103,6 +145,8 @@ def output(out: Any, shp: Optional[Tuple[int, ...]], dt: np.dtype) -> np.ndarray
         raise TypeError(f"out: expected a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dt:
         raise ValueError(f"out: dtype {out.dtype} does not match dtype={dt}")
+    if not out.flags.aligned:
+        raise ValueError(f"out: must be aligned to its {out.dtype} items (a copy would not be filled in place)")
     if not out.flags.c_contiguous:
         raise ValueError("out: must be C-contiguous (a copy would not be filled in place)")
     if not out.flags.writeable:
@@ -116,28 +160,28 @@ def probability(p: Any) -> float:
     """A probability in [0, 1] as a float."""
     if isinstance(p, np.ndarray) and p.ndim == 0:
         p = p[()]
-    if isinstance(p, (np.ndarray, list, tuple)) or not isinstance(p, (int, float, np.number)):
+    if isinstance(p, (np.ndarray, list, tuple, np.complexfloating)) or not isinstance(
+        p, (int, float, np.number)
+    ):
         raise TypeError(f"p: expected a float or a NumPy array of floats, got {type(p).__name__}")
-    v = float(p)
+    v = _float(p, "p", "a probability in [0, 1]")
     if not 0.0 <= v <= 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1], got {v}")
+        raise ValueError(f"p: expected a probability in [0, 1], got {v!r}")
     return v
 
 
 def integer(value: Any, arg: str) -> int:
     """An int bound (low or high)."""
-    if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
-        raise TypeError(f"{arg}: expected an int, got {type(value).__name__}")
-    return operator.index(value)
+    return index(value, arg, "an int")
 
 
 def real(value: Any, arg: str) -> float:
     """A finite real number (int or float, not bool) as a float."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{arg}: expected a float, got {type(value).__name__}")
-    v = float(value)
+    v = _float(value, arg, "a finite float")
     if not np.isfinite(v):
-        raise ValueError(f"{arg}: expected a finite float, got {v}")
+        raise ValueError(f"{arg}: expected a finite float, got {v!r}")
     return v
 
 
@@ -155,3 +199,12 @@ def generator(obj: Any, arg: str = "generator") -> Any:
         # Their streams depend on device, call order and library version, not on a name.
         hint = "; pass seedstream.Generator(seed) (or seed=) instead, e.g. seedstream.Generator(42)"
     raise TypeError(f"{arg}: expected a seedstream.Generator, got {got}{hint}")
+
+
+def _float(value: Any, arg: str, expected: str) -> float:
+    """`float(value)`; an int too large for binary64 is a ValueError naming `arg`."""
+    try:
+        return float(value)
+    except OverflowError:
+        bits = int(value).bit_length()
+        raise ValueError(f"{arg}: expected {expected}, got an int too large for a float ({bits} bits)") from None

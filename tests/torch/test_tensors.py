@@ -32,7 +32,8 @@ def test_out_is_filled_in_place_through_the_tensor_memory():
 
 def test_requires_grad_is_kept_and_filled_without_autograd():
     p = torch.empty(10, requires_grad=True)
-    sst.rand(10, generator=ss.Generator(2), out=p)
+    with torch.no_grad():  # as torch.rand(out=p): a leaf that requires grad only under no_grad
+        sst.rand(10, generator=ss.Generator(2), out=p)
     assert p.requires_grad and p.grad_fn is None
     q = sst.rand(3, generator=ss.Generator(2), requires_grad=True)
     assert q.requires_grad

@@ -7,10 +7,13 @@ every device. `meta` tensors hold no data, so nothing is drawn for them.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+
+from seedstream._validate import index
 
 _NUMPY_OF = {
     torch.float32: np.float32,
@@ -31,9 +34,7 @@ def parse_size(size: Sequence[Any], arg: str = "size") -> Tuple[int, ...]:
         size = tuple(size[0])
     dims = []
     for d in size:
-        if isinstance(d, bool) or not hasattr(type(d), "__index__"):
-            raise TypeError(f"{arg}: expected ints, got {type(d).__name__}")
-        v = int(d)
+        v = index(d, arg, "ints")
         if v < 0:
             raise ValueError(f"{arg}: expected non-negative ints, got {v}")
         dims.append(v)
@@ -82,10 +83,15 @@ def target(
 ) -> torch.Tensor:
     """The tensor to fill: `out` after checks, or a new uninitialised one."""
     if out is None:
+        for d in size:
+            if d > sys.maxsize:
+                raise ValueError(f"size: dimension {d} exceeds the largest tensor dimension {sys.maxsize}")
         try:
             if device is None or torch.device(device).type == "cpu":
                 return empty_cpu(size, dtype).requires_grad_(requires_grad)
             return torch.empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
+        except (MemoryError, ValueError):  # NumPy's "array is too big" is a ValueError
+            raise MemoryError(f"size: cannot allocate {size} of {dtype}") from None
         except RuntimeError as exc:
             if "alloc" in str(exc).lower() or "memory" in str(exc).lower():
                 raise MemoryError(f"size: cannot allocate {size} of {dtype}") from None
@@ -98,20 +104,45 @@ def target(
         raise ValueError(f"out: shape {tuple(out.shape)} does not match size={size}")
     if not out.is_contiguous():
         raise ValueError("out: must be contiguous (a copy would not be filled in place)")
+    if out.requires_grad and torch.is_grad_enabled():
+        # torch's rule for out= functions (e.g. torch.rand(..., out=leaf)): no autograd.
+        raise RuntimeError(
+            "out: functions with out= do not support automatic differentiation, but out requires "
+            "grad; pass out.detach() or call under torch.no_grad()"
+        )
     return out
 
 
-def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any]) -> torch.Tensor:
+def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], arg: str = "out") -> torch.Tensor:
     """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point.
 
+    A non-contiguous `t` gets the values of its elements in C order.
+    The write counts as an in-place operation for autograd, as torch's own: `t`'s version
+    counter moves, so a backward that saved `t` raises instead of reading the new values.
     A meta tensor holds no data: nothing is drawn and no generator advances.
     """
+    if t.is_inference() and not torch.is_inference_mode_enabled():
+        raise RuntimeError(
+            f"{arg}: an inference tensor cannot be updated in place outside InferenceMode (as in torch)"
+        )
+    if t.device.type != "meta" and not t.is_contiguous():
+        # As torch.nn.init: a strided view gets the values of its C-order elements.
+        if any(stride == 0 and n > 1 for stride, n in zip(t.stride(), t.shape)):
+            raise RuntimeError(f"{arg}: several elements share one memory location (an expanded tensor)")
+        tmp = empty_cpu(tuple(t.shape), t.dtype) if t.device.type == "cpu" else torch.empty(
+            tuple(t.shape), dtype=t.dtype, device=t.device)
+        fill(tmp, fill_cpu, arg)
+        with torch.no_grad():
+            t.copy_(tmp)
+        return t
     with torch.no_grad():
         kind = t.device.type
         if kind == "cpu":
-            fill_cpu(numpy_view(t, half_as_bits=False))
+            fill_cpu(numpy_view(t, arg, half_as_bits=False))
+            # Writes through a NumPy view are invisible to autograd: count this one.
+            torch.autograd.graph.increment_version(t)
         elif kind != "meta":
             host = empty_cpu(tuple(t.shape), t.dtype)
             fill_cpu(numpy_view(host, half_as_bits=False))
-            t.copy_(host)
+            t.copy_(host)  # an in-place op: moves the version counter itself
     return t

@@ -7,8 +7,9 @@ from typing import Any, Union
 import torch
 
 from seedstream import Generator
+from seedstream._validate import utf8
 from seedstream.torch import _patch
-from seedstream.torch.functional import _DROPOUT_DTYPES, named_dropout
+from seedstream.torch.functional import _DROPOUT_DTYPES, dropout_probability, named_dropout
 
 
 class Dropout(torch.nn.Module):
@@ -28,11 +29,11 @@ class Dropout(torch.nn.Module):
 
     def __init__(self, p: float = 0.5, *, seed: Union[int, str], name: str) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
-            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+        prob = dropout_probability(p)
         if not isinstance(name, str):
             raise TypeError(f"name: expected a str, got {type(name).__name__}")
-        self.p = float(p)
+        utf8(name, "name")
+        self.p = prob
         self.seed = seed
         self.name = name
         root = Generator(seed)

@@ -12,6 +12,7 @@ import torch
 from seedstream import Generator
 from seedstream import _validate as v
 from seedstream._core import FeistelPermutation
+from seedstream._validate import index
 
 _BATCH = 4096
 # Indices are int64 (as torch's) and len(sampler) can be n.
@@ -80,10 +81,12 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
                 f"data_source_or_len: expected a length of at most 2**63 - 1 (indices are int64 and "
                 f"len() is at most sys.maxsize), got {n}"
             )
-        if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
-            raise ValueError(f"num_replicas: expected a positive int, got {num_replicas!r}")
-        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
-            raise ValueError(f"rank: expected an int in [0, {num_replicas - 1}], got {rank!r}")
+        num_replicas = index(num_replicas, "num_replicas", "a positive int")
+        if not 1 <= num_replicas < 2**64:
+            raise ValueError(f"num_replicas: expected an int in [1, 2**64), got {num_replicas}")
+        rank = index(rank, "rank", "an int")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"rank: expected an int in [0, {num_replicas - 1}], got {rank}")
         self._root = _root_generator(seed, generator)
         self.seed = seed
         self.n = n
@@ -143,8 +146,9 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         Right after ``load_state_dict``, setting the loaded epoch again keeps the loaded
         position, so a training loop that calls ``set_epoch`` before each epoch resumes.
         """
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < 2**64:
-            raise ValueError(f"epoch: expected an int in [0, 2**64), got {epoch!r}")
+        epoch = index(epoch, "epoch", "an int")
+        if not 0 <= epoch < 2**64:
+            raise ValueError(f"epoch: expected an int in [0, 2**64), got {epoch}")
         if self._loaded and epoch == self.epoch:
             return
         self._loaded = False
@@ -238,9 +242,12 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         """
         if not isinstance(state, dict):
             raise TypeError(f"state: expected a dict, got {type(state).__name__}")
-        if state.get("version") != _STATE_VERSION:
+        if not _matches(state.get("version"), _STATE_VERSION):
             raise ValueError(f"state: unsupported version {state.get('version')!r}")
-        elastic = state.get("num_replicas") != self.num_replicas
+        replicas = _state_int(state.get("num_replicas"))
+        if replicas is None or replicas < 1:
+            raise ValueError(f"state: num_replicas must be a positive int, got {state.get('num_replicas')!r}")
+        elastic = replicas != self.num_replicas
         mine = self.state_dict()
         # States saved before these fields existed used their defaults.
         defaults = {"replacement": False, "epoch_size": self.n, "generator": None, "start": 0}
@@ -248,23 +255,29 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         if not elastic:
             fields += ["num_replicas", "rank"]
         for field in fields:
-            if state.get(field, defaults.get(field)) != mine[field]:
+            if not _matches(state.get(field, defaults.get(field)), mine[field]):
                 raise ValueError(f"state: {field} is {state.get(field)!r}, this sampler has {mine[field]!r}")
-        replicas = state.get("num_replicas")
-        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
-            raise ValueError(f"state: num_replicas must be a positive int, got {replicas!r}")
-        start = state.get("start", 0)
-        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= self.epoch_size:
+        start = _state_int(state.get("start", 0))
+        if start is None or not 0 <= start <= self.epoch_size:
             raise ValueError(f"state: start must be an int in [0, {self.epoch_size}]")
-        self._loaded = False
-        self.set_epoch(state["epoch"])
-        self._start = start
-        self._layout()
-        rest = self.epoch_size - start
-        limit = _per_replica(rest, replicas, self.drop_last) if elastic else self.num_samples
-        position = state.get("position")
-        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= limit:
-            raise ValueError(f"state: position must be an int in [0, {limit}]")
+        epoch = _state_int(state.get("epoch"))
+        if epoch is None or not 0 <= epoch < 2**64:
+            raise ValueError(f"state: epoch must be an int in [0, 2**64), got {state.get('epoch')!r}")
+        position = _state_int(state.get("position"))
+        # A refused state leaves the sampler as it was.
+        saved = dict(self.__dict__)
+        try:
+            self._loaded = False
+            self.set_epoch(epoch)
+            self._start = start
+            self._layout()
+            rest = self.epoch_size - start
+            limit = _per_replica(rest, replicas, self.drop_last) if elastic else self.num_samples
+            if position is None or not 0 <= position <= limit:
+                raise ValueError(f"state: position must be an int in [0, {limit}]")
+        except ValueError:
+            self.__dict__.update(saved)
+            raise
         if elastic:
             self._start = min(self.epoch_size, start + position * replicas)
             self._layout()
@@ -313,6 +326,23 @@ class _Draws:
         g = Generator.from_state({**self.stream.state, "position": lo // 2})
         draws = g.integers(0, self.n, size=lo % 2 + span)
         out[:] = draws[lo % 2 :: stride]
+
+
+def _matches(saved: Any, current: Any) -> bool:
+    """Whether a saved configuration value equals this sampler's (an array never does)."""
+    if isinstance(saved, (np.ndarray, torch.Tensor)) or isinstance(saved, bool) != isinstance(current, bool):
+        return False
+    try:
+        return bool(saved == current)
+    except (TypeError, ValueError):
+        return False
+
+
+def _state_int(value: Any) -> "int | None":
+    """A saved int (NumPy integers too), or None when `value` is not one."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        return None
+    return int(value)
 
 
 class _Identity:

@@ -126,10 +126,9 @@ def randperm(
     g = _generator(generator)
     if dtype != torch.int64:
         raise ValueError(f"dtype: only torch.int64 is supported, got {dtype}")
-    if isinstance(n, bool) or not hasattr(type(n), "__index__") or int(n) < 0:
-        raise ValueError(f"n: expected a non-negative int, got {n!r}")
-    t = buffers.target((int(n),), dtype, device, out)
-    return buffers.fill(t, lambda a: g.permutation(int(n), out=a))
+    count = v.count(n, "n")
+    t = buffers.target((count,), dtype, device, out)
+    return buffers.fill(t, lambda a: g.permutation(count, out=a))
 
 
 def bernoulli(
@@ -148,10 +147,16 @@ def bernoulli(
     if isinstance(p, torch.Tensor):
         if size:
             raise TypeError("size: not accepted with a tensor of probabilities")
+        result_dtype = dtype or p.dtype
+        if out is not None:
+            buffers.target(tuple(p.shape), result_dtype, None, out)  # the checks of every out=
+        if p.device.type == "meta" or (out is not None and out.device.type == "meta"):
+            # No data: nothing is drawn, as for every meta tensor.
+            return torch.empty(p.shape, dtype=result_dtype, device="meta") if out is None else out
         probs = p.detach().to("cpu", torch.float64).contiguous().numpy()
         mask = buffers.target(tuple(p.shape), torch.bool, "cpu", None)
         g.bernoulli(probs, out=buffers.numpy_view(mask))
-        result = mask.to(dtype or p.dtype)
+        result = mask.to(result_dtype)
         return result.to(p.device) if out is None else out.copy_(result)
     if dtype not in (None, torch.bool):
         raise ValueError(f"dtype: a float p gives torch.bool, got {dtype}")

@@ -6,11 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any, Optional, Tuple
 
+import numpy as np
 import torch
 
 from seedstream import Generator
 from seedstream import _validate as v
 from seedstream._core import Stream
+from seedstream._validate import probability
 from seedstream.torch import _buffers as b
 
 _DROPOUT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
@@ -18,7 +20,10 @@ _DROPOUT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 def _apply(stream: Stream, x: torch.Tensor, p: float) -> Tuple[torch.Tensor, int]:
     """Draws the mask from `stream` at its position (advancing it); returns the dropped-out
-    copy of `x` and the first block used."""
+    copy of `x` and the first block used. A meta tensor holds no data: nothing is drawn and
+    the stream does not advance."""
+    if x.device.type == "meta":
+        return torch.empty_like(x, memory_format=torch.contiguous_format), stream.position
     x = x.contiguous()
     if x.device.type == "cpu":
         out = b.empty_cpu(tuple(x.shape), x.dtype)
@@ -35,6 +40,13 @@ def _apply(stream: Stream, x: torch.Tensor, p: float) -> Tuple[torch.Tensor, int
     if host_out is not out:
         out.copy_(host_out)
     return out, first
+
+
+def dropout_probability(p: Any) -> float:
+    """A dropout rate: a float in [0, 1] (NumPy floats too), not a bool."""
+    if isinstance(p, (bool, np.bool_)):
+        raise TypeError("p: expected a float in [0, 1], got bool")
+    return probability(p)
 
 
 class _Dropout(torch.autograd.Function):
@@ -91,12 +103,13 @@ def _named_dropout_backward(ctx: Any, grad: torch.Tensor) -> Any:
 named_dropout.register_autograd(_named_dropout_backward, setup_context=_named_dropout_setup)
 
 
-def _check(x: Any, p: Any, generator: Any) -> None:
+def _check(x: Any, p: Any, generator: Any) -> float:
+    """Checks dropout's arguments; returns ``p`` as a float."""
     v.generator(generator)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+    prob = dropout_probability(p)
     if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
         raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
+    return prob
 
 
 def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: bool = True) -> torch.Tensor:
@@ -105,10 +118,10 @@ def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: 
     at the generator's position, which advances as that draw would; backward regenerates the
     mask from those counters instead of storing it (docs/spec.md#dropout-v1).
     """
-    _check(x, p, generator)
-    if not training or p == 0.0:
+    prob = _check(x, p, generator)
+    if not training or prob == 0.0:
         return x
-    return _Dropout.apply(x, float(p), generator._stream)
+    return _Dropout.apply(x, prob, generator._stream)
 
 
 def channel_dropout(
@@ -120,7 +133,7 @@ def channel_dropout(
     shape))`` in C order; a kept element is ``x * (1 / (1 - p))`` with dropout-v1's rounding,
     a dropped one ``+0`` (docs/spec.md#channel-dropout-v1).
     """
-    _check(x, p, generator)
+    p = _check(x, p, generator)
     if isinstance(mask_dims, bool) or not isinstance(mask_dims, int) or not 0 <= mask_dims <= x.dim():
         raise ValueError(f"mask_dims: expected an int in [0, {x.dim()}], got {mask_dims!r}")
     if not training or p == 0.0:

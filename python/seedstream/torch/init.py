@@ -30,7 +30,7 @@ def _check(tensor: Any, generator: Any) -> None:
 def _fill(tensor: torch.Tensor, draw: Any) -> torch.Tensor:
     # A meta tensor holds no data: nothing is drawn (init_module gives every tensor its own
     # stream, so positions of other tensors never depend on it).
-    return buffers.fill(tensor, draw)
+    return buffers.fill(tensor, draw, "tensor")
 
 
 def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator) -> torch.Tensor:

@@ -10,27 +10,94 @@ mod pcg;
 mod seed_sequence;
 mod stream;
 
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use errors::core;
 use seedstream_core::simd::{self, SimdLevel};
 
+/// The type name of `obj`, for messages.
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
+}
+
+/// Whether `obj` is an int for Python's purposes (`__index__`), bool excluded.
+fn is_int(obj: &Bound<'_, PyAny>) -> bool {
+    !obj.is_instance_of::<pyo3::types::PyBool>()
+        && obj.get_type().hasattr("__index__").unwrap_or(false)
+}
+
+/// `obj` as a sequence of exactly `N` ints in [0, 2**bits); errors name `arg`.
+fn words<const N: usize>(obj: &Bound<'_, PyAny>, arg: &str, bits: u32) -> PyResult<[u64; N]> {
+    let expected = format!("a sequence of {N} ints in [0, 2**{bits})");
+    let items: Vec<Bound<'_, PyAny>> = obj.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{arg}: expected {expected}, got {}",
+            type_name(obj)
+        ))
+    })?;
+    if items.len() != N {
+        return Err(PyValueError::new_err(format!(
+            "{arg}: expected {expected}, got {} items",
+            items.len()
+        )));
+    }
+    let mut out = [0u64; N];
+    for (word, item) in out.iter_mut().zip(&items) {
+        if !is_int(item) {
+            return Err(PyTypeError::new_err(format!(
+                "{arg}: expected {expected}, got an item of type {}",
+                type_name(item)
+            )));
+        }
+        *word = item
+            .extract::<u64>()
+            .ok()
+            .filter(|w| bits == 64 || *w >> bits == 0)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("{arg}: expected {expected}, got {item}"))
+            })?;
+    }
+    Ok(out)
+}
+
 /// Philox4x32-10 block function: 4 counter words and 2 key words (uint32) to 4 output words.
 #[pyfunction]
-fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
-    seedstream_core::philox4x32_10(counter, key)
+fn philox4x32_10(counter: &Bound<'_, PyAny>, key: &Bound<'_, PyAny>) -> PyResult<[u32; 4]> {
+    let c = words::<4>(counter, "counter", 32)?.map(|w| w as u32);
+    let k = words::<2>(key, "key", 32)?.map(|w| w as u32);
+    Ok(seedstream_core::philox4x32_10(c, k))
 }
 
 /// Philox4x64-10 block function: 4 counter words and 2 key words (uint64) to 4 output words.
 #[pyfunction]
-fn philox4x64_10(counter: [u64; 4], key: [u64; 2]) -> [u64; 4] {
-    seedstream_core::philox4x64_10(counter, key)
+fn philox4x64_10(counter: &Bound<'_, PyAny>, key: &Bound<'_, PyAny>) -> PyResult<[u64; 4]> {
+    let c = words::<4>(counter, "counter", 64)?;
+    let k = words::<2>(key, "key", 64)?;
+    Ok(seedstream_core::philox4x64_10(c, k))
 }
 
 /// Sets the number of threads used for large fills (1 to 1024). Output does not depend on it.
 #[pyfunction]
-fn set_num_threads(n: usize) -> PyResult<()> {
-    Ok(core(seedstream_core::fill::set_num_threads(n))?)
+fn set_num_threads(n: &Bound<'_, PyAny>) -> PyResult<()> {
+    if !is_int(n) {
+        return Err(PyTypeError::new_err(format!(
+            "n: expected an int, got {}",
+            type_name(n)
+        )));
+    }
+    // 0 also stands for a negative or huge n: all are outside 1..=MAX_THREADS.
+    let count = n.extract::<usize>().unwrap_or(0);
+    if count == 0 {
+        return Err(PyValueError::new_err(format!(
+            "n: expected 1 to {} threads, got {n}",
+            seedstream_core::fill::MAX_THREADS
+        )));
+    }
+    Ok(core(seedstream_core::fill::set_num_threads(count))?)
 }
 
 /// The number of threads used for large fills.

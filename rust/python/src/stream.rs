@@ -435,7 +435,8 @@ impl Stream {
         }
         if let Some(bad) = probs.iter().find(|v| !(0.0..=1.0).contains(*v)) {
             return Err(PyValueError::new_err(format!(
-                "p: expected probabilities in [0, 1], got {bad}"
+                "p: expected probabilities in [0, 1], got {}",
+                seedstream_core::error::Repr(*bad)
             )));
         }
         let first = self.take_elements(buf.len(), bernoulli::WORDS_BERNOULLI)?;

@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Repr, Result};
 use crate::fill::fill_elements;
 use crate::stream::BlockFn;
 
@@ -15,7 +15,7 @@ pub fn threshold(p: f64) -> Result<u64> {
     if !(0.0..=1.0).contains(&p) {
         return Err(Error::invalid(
             "p",
-            format!("expected a probability in [0, 1], got {p}"),
+            format!("expected a probability in [0, 1], got {}", Repr(p)),
         ));
     }
     let scaled = p * 4_294_967_296.0;
@@ -67,7 +67,7 @@ pub fn fill_bernoulli_per_element<B: BlockFn>(
     if let Some(bad) = probs.iter().find(|p| !(0.0..=1.0).contains(*p)) {
         return Err(Error::invalid(
             "p",
-            format!("expected probabilities in [0, 1], got {bad}"),
+            format!("expected probabilities in [0, 1], got {}", Repr(*bad)),
         ));
     }
     fill_elements(

@@ -15,7 +15,7 @@ use half::{bf16, f16};
 use crate::detmath::{cos_sin_octant_f32, cos_sin_octant_f64, ln_f32, ln_f64};
 use crate::distr::bits::join_u64;
 use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
-use crate::error::{Error, Result};
+use crate::error::{Error, Repr, Result};
 use crate::fill::{fill_elements, WordMap, BATCH_BLOCKS};
 use crate::stream::BlockFn;
 
@@ -70,13 +70,13 @@ impl Normal {
         if !loc.is_finite() {
             return Err(Error::invalid(
                 "loc",
-                format!("expected a finite float, got {loc}"),
+                format!("expected a finite float, got {}", Repr(loc)),
             ));
         }
         if !(scale.is_finite() && scale >= 0.0) {
             return Err(Error::invalid(
                 "scale",
-                format!("expected a finite float >= 0, got {scale}"),
+                format!("expected a finite float >= 0, got {}", Repr(scale)),
             ));
         }
         Ok(Normal { loc, scale })

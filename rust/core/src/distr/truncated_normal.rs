@@ -28,7 +28,7 @@ use crate::detmath::ndtri::{
 use crate::detmath::{exp_f64, ln_f64};
 use crate::distr::bits::join_u64;
 use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
-use crate::error::{Error, Result};
+use crate::error::{Error, Repr, Result};
 use crate::fill::{fill_elements, WordMap, BATCH_BLOCKS};
 use crate::stream::BlockFn;
 
@@ -89,7 +89,7 @@ fn finite(name: &'static str, v: f64) -> Result<()> {
     } else {
         Err(Error::invalid(
             name,
-            format!("expected a finite float, got {v}"),
+            format!("expected a finite float, got {}", Repr(v)),
         ))
     }
 }
@@ -101,7 +101,7 @@ impl TruncatedNormal {
         if !(scale.is_finite() && scale > 0.0) {
             return Err(Error::invalid(
                 "scale",
-                format!("expected a finite float > 0, got {scale}"),
+                format!("expected a finite float > 0, got {}", Repr(scale)),
             ));
         }
         finite("a", a)?;
@@ -109,14 +109,19 @@ impl TruncatedNormal {
         if a >= b {
             return Err(Error::invalid(
                 "b",
-                format!("expected a < b, got a={a}, b={b}"),
+                format!("expected a < b, got a={}, b={}", Repr(a), Repr(b)),
             ));
         }
         let (lo, hi) = (format.round_up(a), format.round_down(b));
         if lo > hi {
             return Err(Error::invalid(
                 "b",
-                format!("no {} value lies in [a, b] = [{a}, {b}]", format.name()),
+                format!(
+                    "no {} value lies in [a, b] = [{}, {}]",
+                    format.name(),
+                    Repr(a),
+                    Repr(b)
+                ),
             ));
         }
         let clamp = |x: f64| x.clamp(-BOUND_LIMIT, BOUND_LIMIT);

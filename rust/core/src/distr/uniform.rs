@@ -8,7 +8,7 @@ use half::{bf16, f16};
 
 use crate::distr::bits::join_u64;
 use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
-use crate::error::{Error, Result};
+use crate::error::{Error, Repr, Result};
 use crate::fill::{fill_elements, BATCH_BLOCKS};
 use crate::stream::BlockFn;
 
@@ -105,26 +105,34 @@ impl UniformRange {
         if !low.is_finite() {
             return Err(Error::invalid(
                 "low",
-                format!("expected a finite float, got {low}"),
+                format!("expected a finite float, got {}", Repr(low)),
             ));
         }
         if !high.is_finite() {
             return Err(Error::invalid(
                 "high",
-                format!("expected a finite float, got {high}"),
+                format!("expected a finite float, got {}", Repr(high)),
             ));
         }
         if low > high {
             return Err(Error::invalid(
                 "high",
-                format!("expected low <= high, got low={low}, high={high}"),
+                format!(
+                    "expected low <= high, got low={}, high={}",
+                    Repr(low),
+                    Repr(high)
+                ),
             ));
         }
         let span = high - low;
         if !span.is_finite() {
             return Err(Error::invalid(
                 "high",
-                format!("high - low overflows: low={low}, high={high}"),
+                format!(
+                    "high - low overflows: low={}, high={}",
+                    Repr(low),
+                    Repr(high)
+                ),
             ));
         }
         // The 16-bit formats hold the binary32 sample rounded to nearest-even, so that a
@@ -138,8 +146,10 @@ impl UniformRange {
             return Err(Error::invalid(
                 "high",
                 format!(
-                    "no {} value lies in [low, high] = [{low}, {high}]",
-                    clamp_format.name()
+                    "no {} value lies in [low, high] = [{}, {}]",
+                    clamp_format.name(),
+                    Repr(low),
+                    Repr(high)
                 ),
             ));
         }
