@@ -1,0 +1,1 @@
+//! Loading NVRTC and the CUDA driver at run time, compiling and launching the kernels.
