@@ -1,8 +1,10 @@
 """Zero-copy NumPy views of tensors, and the device dispatch point.
 
-CPU tensors are filled in place through a NumPy view of their memory. Other devices have no
-native backend yet: the values are produced on the CPU and copied, so they are identical on
-every device. `meta` tensors hold no data, so nothing is drawn for them.
+CPU tensors are filled in place through a NumPy view of their memory. CUDA tensors are
+filled by seedstream's kernels on the GPU (`_cuda`), for draws that have one and `philox`
+generators. Other devices, and draws without a kernel, get the values produced on the CPU
+and copied. Every path gives the same bits. `meta` tensors hold no data, so nothing is
+drawn for them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+
+from seedstream.torch import _cuda
 
 _NUMPY_OF = {
     torch.float32: np.float32,
@@ -101,15 +105,27 @@ def target(
     return out
 
 
-def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any]) -> torch.Tensor:
+def fill(
+    t: torch.Tensor,
+    fill_cpu: Callable[[np.ndarray], Any],
+    cuda: Optional[Tuple[Any, str, Tuple[Any, ...]]] = None,
+) -> torch.Tensor:
     """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point.
 
-    A meta tensor holds no data: nothing is drawn and no generator advances.
+    `cuda` is ``(generator, method, params)`` of the same draw for the GPU kernels (see
+    ``_cuda.launch``); without it a CUDA tensor is filled on the CPU and copied. A meta
+    tensor holds no data: nothing is drawn and no generator advances.
     """
     with torch.no_grad():
         kind = t.device.type
         if kind == "cpu":
             fill_cpu(numpy_view(t, half_as_bits=False))
+        elif kind == "cuda" and cuda is not None and _cuda.has_kernels(cuda[0]._stream):
+            # The CPU draw of no elements checks the arguments with the CPU's own messages
+            # and moves nothing; then the kernel draws.
+            fill_cpu(numpy_view(empty_cpu((0,), t.dtype), half_as_bits=False))
+            generator, method, params = cuda
+            _cuda.launch(generator._stream, method, t, params)
         elif kind != "meta":
             host = empty_cpu(tuple(t.shape), t.dtype)
             fill_cpu(numpy_view(host, half_as_bits=False))
