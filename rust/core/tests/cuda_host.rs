@@ -16,12 +16,12 @@ use std::process::Command;
 use half::{bf16, f16};
 use libloading::{Library, Symbol};
 use seedstream_core::cuda::{self, Draw, IntType, KernelArgs};
+use seedstream_core::detmath::{cos_sin_octant_f32, cos_sin_octant_f64, ln_f32, ln_f64};
 use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::{box_muller_f32, box_muller_f64, Normal};
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{bernoulli, dropout, integers};
-use seedstream_core::detmath::{cos_sin_octant_f32, cos_sin_octant_f64, ln_f32, ln_f64};
 use seedstream_core::stream::PhiloxStream;
 use seedstream_core::{Key, Name};
 
@@ -98,7 +98,12 @@ const RANDOM: i32 = 8;
 const THRESHOLD: i32 = 9;
 
 /// The exact flags the project requires of host builds of the kernels.
-const EXACT: &[&str] = &["-O2", "-ffp-contract=off", "-fno-fast-math", "-fno-math-errno"];
+const EXACT: &[&str] = &[
+    "-O2",
+    "-ffp-contract=off",
+    "-fno-fast-math",
+    "-fno-math-errno",
+];
 
 struct HostKernels {
     lib: Library,
@@ -122,7 +127,13 @@ impl HostKernels {
         let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
         let status = Command::new(&cxx)
             .args(flags)
-            .args(["-std=c++17", "-fno-strict-aliasing", "-fPIC", "-shared", "-o"])
+            .args([
+                "-std=c++17",
+                "-fno-strict-aliasing",
+                "-fPIC",
+                "-shared",
+                "-o",
+            ])
             .arg(&lib)
             .arg(&src)
             .status();
@@ -143,7 +154,9 @@ impl HostKernels {
     /// The exact build, shared by the tests of this process.
     fn exact() -> Option<&'static HostKernels> {
         static EXACT_BUILD: std::sync::OnceLock<Option<HostKernels>> = std::sync::OnceLock::new();
-        EXACT_BUILD.get_or_init(|| Self::build("exact", EXACT)).as_ref()
+        EXACT_BUILD
+            .get_or_init(|| Self::build("exact", EXACT))
+            .as_ref()
     }
 
     fn launch(&self, kernel: &str, grid: u32, block: u32, args: &KernelArgs) {
@@ -165,7 +178,14 @@ impl HostKernels {
         // SAFETY: all four arrays hold `x.len()` elements.
         unsafe {
             let f: Symbol<F> = self.lib.get(b"ss_host_map").unwrap();
-            f(which, x.as_ptr(), y.as_ptr(), x.len() as u64, r0.as_mut_ptr(), r1.as_mut_ptr());
+            f(
+                which,
+                x.as_ptr(),
+                y.as_ptr(),
+                x.len() as u64,
+                r0.as_mut_ptr(),
+                r1.as_mut_ptr(),
+            );
         }
         (r0, r1)
     }
@@ -219,7 +239,9 @@ fn mismatches(got: &(Vec<u64>, Vec<u64>), want: &(Vec<u64>, Vec<u64>)) -> usize 
 /// Every per-element function against the Rust core on 2^18 random inputs each, plus edges.
 #[test]
 fn per_element_functions_equal_the_core_sampled() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     let n = 1 << 18;
     let mut x = words(n, 1);
     let mut y = words(n, 2);
@@ -233,30 +255,52 @@ fn per_element_functions_equal_the_core_sampled() {
     let (c64, s64) = h.map(COS_SIN_F64, &x, &y);
     for (i, &b) in x.iter().enumerate() {
         let (wc, ws) = cos_sin_octant_f32(b as u32);
-        assert_eq!((c[i], s[i]), (u64::from(wc.to_bits()), u64::from(ws.to_bits())), "{b:#x}");
+        assert_eq!(
+            (c[i], s[i]),
+            (u64::from(wc.to_bits()), u64::from(ws.to_bits())),
+            "{b:#x}"
+        );
         let (wc, ws) = cos_sin_octant_f64(b);
         assert_eq!((c64[i], s64[i]), (wc.to_bits(), ws.to_bits()), "{b:#x}");
     }
 
     // ln over positive normal inputs of each format.
-    let pos32: Vec<u64> = x.iter().map(|&b| (b as u32 % 0x7F00_0000 + 0x0080_0000) as u64).collect();
-    let pos64: Vec<u64> = x.iter().map(|&b| b % 0x7FE0_0000_0000_0000 + 0x0010_0000_0000_0000).collect();
+    let pos32: Vec<u64> = x
+        .iter()
+        .map(|&b| (b as u32 % 0x7F00_0000 + 0x0080_0000) as u64)
+        .collect();
+    let pos64: Vec<u64> = x
+        .iter()
+        .map(|&b| b % 0x7FE0_0000_0000_0000 + 0x0010_0000_0000_0000)
+        .collect();
     let (l32, _) = h.map(LN_F32, &pos32, &pos32);
     let (l64, _) = h.map(LN_F64, &pos64, &pos64);
     for i in 0..x.len() {
-        assert_eq!(l32[i], u64::from(ln_f32(f32::from_bits(pos32[i] as u32)).to_bits()));
+        assert_eq!(
+            l32[i],
+            u64::from(ln_f32(f32::from_bits(pos32[i] as u32)).to_bits())
+        );
         assert_eq!(l64[i], ln_f64(f64::from_bits(pos64[i])).to_bits());
     }
 
     let (r32, r64) = h.map(RANDOM, &x, &x);
     for (i, &b) in x.iter().enumerate() {
-        assert_eq!(r32[i], u64::from(seedstream_core::distr::uniform::uniform_f32(b as u32).to_bits()));
-        assert_eq!(r64[i], seedstream_core::distr::uniform::uniform_f64(b).to_bits());
+        assert_eq!(
+            r32[i],
+            u64::from(seedstream_core::distr::uniform::uniform_f32(b as u32).to_bits())
+        );
+        assert_eq!(
+            r64[i],
+            seedstream_core::distr::uniform::uniform_f64(b).to_bits()
+        );
     }
 
     // Thresholds: every dyadic probability near ties, and random ones.
     let mut ps: Vec<f64> = (0..=4096u64).map(|k| k as f64 / 4096.0).collect();
-    ps.extend(x.iter().map(|&b| (b >> 11) as f64 / 9_007_199_254_740_992.0));
+    ps.extend(
+        x.iter()
+            .map(|&b| (b >> 11) as f64 / 9_007_199_254_740_992.0),
+    );
     ps.extend((0..2000u64).map(|k| (k as f64 + 0.5) / 4_294_967_296.0));
     let pb: Vec<u64> = ps.iter().map(|p| p.to_bits()).collect();
     let (t, _) = h.map(THRESHOLD, &pb, &pb);
@@ -269,16 +313,27 @@ fn per_element_functions_equal_the_core_sampled() {
 /// every float16 rounding boundary and random ones (all 2^32 behind `--ignored`).
 #[test]
 fn narrow_formats_equal_the_core_sampled() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     let mut src: Vec<u64> = words(1 << 18, 3).iter().map(|&w| w & 0xFFFF_FFFF).collect();
     for hb in 0..0x7C00u32 {
-        let (a, b) = (f16::from_bits(hb as u16).to_f32(), f16::from_bits(hb as u16 + 1).to_f32());
+        let (a, b) = (
+            f16::from_bits(hb as u16).to_f32(),
+            f16::from_bits(hb as u16 + 1).to_f32(),
+        );
         let mid = ((a + b) / 2.0).to_bits();
         for v in [mid - 1, mid, mid + 1] {
             src.extend([u64::from(v), u64::from(v | 0x8000_0000)]);
         }
     }
-    src.extend([0x7F80_0000, 0xFF80_0000, 0x7FC0_0000, 0x7F80_0001, 0xFFFF_FFFF]);
+    src.extend([
+        0x7F80_0000,
+        0xFF80_0000,
+        0x7FC0_0000,
+        0x7F80_0001,
+        0xFFFF_FFFF,
+    ]);
     check_narrow(h, &src);
     let all16: Vec<u64> = (0..=0xFFFFu64).collect();
     check_widen(h, &all16);
@@ -291,15 +346,28 @@ fn check_narrow(h: &HostKernels, src: &[u64]) {
     seedstream_core::simd::f32_to_f16_bits(&x, &mut want); // the CPU fills' own store
     for i in 0..x.len() {
         assert_eq!(f[i], u64::from(want[i]), "float16 of {:#x}", src[i]);
-        assert_eq!(b[i], u64::from(bf16::from_f32(x[i]).to_bits()), "bfloat16 of {:#x}", src[i]);
+        assert_eq!(
+            b[i],
+            u64::from(bf16::from_f32(x[i]).to_bits()),
+            "bfloat16 of {:#x}",
+            src[i]
+        );
     }
 }
 
 fn check_widen(h: &HostKernels, src: &[u64]) {
     let (f, b) = h.map(WIDEN, src, src);
     for (i, &v) in src.iter().enumerate() {
-        assert_eq!(f[i], u64::from(f16::from_bits(v as u16).to_f32().to_bits()), "{v:#x}");
-        assert_eq!(b[i], u64::from(bf16::from_bits(v as u16).to_f32().to_bits()), "{v:#x}");
+        assert_eq!(
+            f[i],
+            u64::from(f16::from_bits(v as u16).to_f32().to_bits()),
+            "{v:#x}"
+        );
+        assert_eq!(
+            b[i],
+            u64::from(bf16::from_bits(v as u16).to_f32().to_bits()),
+            "{v:#x}"
+        );
     }
 }
 
@@ -314,11 +382,16 @@ fn fma_contraction_is_detected() {
             return;
         }
         let flags = ["-O2", "-ffp-contract=fast", "-march=haswell"];
-        let Some(h) = HostKernels::build("fma", &flags) else { return };
+        let Some(h) = HostKernels::build("fma", &flags) else {
+            return;
+        };
         let (x, y) = (words(1 << 16, 4), words(1 << 16, 5));
         let bad32 = mismatches(&h.map(BOX_MULLER_F32, &x, &y), &bm32(&x, &y));
         let bad64 = mismatches(&h.map(BOX_MULLER_F64, &x, &y), &bm64(&x, &y));
-        assert!(bad32 > 0 && bad64 > 0, "contracted build matched: {bad32} {bad64}");
+        assert!(
+            bad32 > 0 && bad64 > 0,
+            "contracted build matched: {bad32} {bad64}"
+        );
     }
 }
 
@@ -361,14 +434,19 @@ fn run<T: Copy + PartialEq + std::fmt::Debug>(
     }
     h.launch(&launch.kernel, shape.0, shape.1, &args);
     let same = |v: &T| bytes(v) == bytes(&fill);
-    assert!(buf[..offset].iter().chain(&buf[offset + n..]).all(same), "{}: wrote outside", launch.kernel);
+    assert!(
+        buf[..offset].iter().chain(&buf[offset + n..]).all(same),
+        "{}: wrote outside",
+        launch.kernel
+    );
     buf[offset..offset + n].to_vec()
 }
 
 /// The bytes of a value (NaN sentinels compare by bits).
 fn bytes<T: Copy>(v: &T) -> Vec<u8> {
     // SAFETY: `v` is a live `T`, read as `size_of::<T>()` bytes of plain data.
-    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }.to_vec()
+    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+        .to_vec()
 }
 
 /// Every size (cycling through first blocks, shapes and alignments), then with `full` every
@@ -407,12 +485,18 @@ fn cpu_float(draw: &Draw, format: FloatFormat, first: u64, n: usize) -> Vec<u64>
     let slice = match format {
         FloatFormat::F64 => FloatSlice::F64(&mut d),
         FloatFormat::F32 => FloatSlice::F32(&mut f),
-        FloatFormat::F16 => FloatSlice::F16(half::slice::HalfBitsSliceExt::reinterpret_cast_mut(&mut hb[..])),
-        FloatFormat::Bf16 => FloatSlice::Bf16(half::slice::HalfBitsSliceExt::reinterpret_cast_mut(&mut hb[..])),
+        FloatFormat::F16 => FloatSlice::F16(half::slice::HalfBitsSliceExt::reinterpret_cast_mut(
+            &mut hb[..],
+        )),
+        FloatFormat::Bf16 => FloatSlice::Bf16(half::slice::HalfBitsSliceExt::reinterpret_cast_mut(
+            &mut hb[..],
+        )),
     };
     match draw {
         Draw::Uniform(u) => u.fill(&s, first, slice).unwrap(),
-        Draw::Normal { loc, scale, .. } => Normal::new(*loc, *scale).unwrap().fill(&s, first, slice),
+        Draw::Normal { loc, scale, .. } => {
+            Normal::new(*loc, *scale).unwrap().fill(&s, first, slice)
+        }
         Draw::TruncatedNormal(t) => t.fill(&s, first, slice).unwrap(),
         _ => unreachable!(),
     }
@@ -423,17 +507,44 @@ fn cpu_float(draw: &Draw, format: FloatFormat, first: u64, n: usize) -> Vec<u64>
     }
 }
 
-fn gpu_float(h: &HostKernels, l: &cuda::Launch, format: FloatFormat, n: usize, offset: usize, shape: (u32, u32)) -> Vec<u64> {
+fn gpu_float(
+    h: &HostKernels,
+    l: &cuda::Launch,
+    format: FloatFormat,
+    n: usize,
+    offset: usize,
+    shape: (u32, u32),
+) -> Vec<u64> {
     match format {
-        FloatFormat::F64 => run(h, l, n, offset, shape, f64::from_bits(0x7FF4_0000_0000_0001), None)
-            .iter().map(|v| v.to_bits()).collect(),
+        FloatFormat::F64 => run(
+            h,
+            l,
+            n,
+            offset,
+            shape,
+            f64::from_bits(0x7FF4_0000_0000_0001),
+            None,
+        )
+        .iter()
+        .map(|v| v.to_bits())
+        .collect(),
         FloatFormat::F32 => run(h, l, n, offset, shape, f32::from_bits(0x7FA0_0001), None)
-            .iter().map(|v| u64::from(v.to_bits())).collect(),
-        _ => run(h, l, n, offset, shape, 0xFE01u16, None).iter().map(|&v| u64::from(v)).collect(),
+            .iter()
+            .map(|v| u64::from(v.to_bits()))
+            .collect(),
+        _ => run(h, l, n, offset, shape, 0xFE01u16, None)
+            .iter()
+            .map(|&v| u64::from(v))
+            .collect(),
     }
 }
 
-const FORMATS: [FloatFormat; 4] = [FloatFormat::F64, FloatFormat::F32, FloatFormat::F16, FloatFormat::Bf16];
+const FORMATS: [FloatFormat; 4] = [
+    FloatFormat::F64,
+    FloatFormat::F32,
+    FloatFormat::F16,
+    FloatFormat::Bf16,
+];
 
 fn check_float_draw(h: &HostKernels, full: bool, make: impl Fn(FloatFormat) -> Draw) {
     for format in FORMATS {
@@ -452,31 +563,59 @@ fn check_float_draw(h: &HostKernels, full: bool, make: impl Fn(FloatFormat) -> D
 
 #[test]
 fn uniform_kernels_equal_cpu_fills() {
-    let Some(h) = HostKernels::exact() else { return };
-    check_float_draw(h, true, |f| Draw::Uniform(UniformRange::new(0.0, 1.0, f).unwrap()));
-    check_float_draw(h, false, |f| Draw::Uniform(UniformRange::new(-0.3, 7.25, f).unwrap()));
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
+    check_float_draw(h, true, |f| {
+        Draw::Uniform(UniformRange::new(0.0, 1.0, f).unwrap())
+    });
+    check_float_draw(h, false, |f| {
+        Draw::Uniform(UniformRange::new(-0.3, 7.25, f).unwrap())
+    });
 }
 
 #[test]
 fn normal_kernels_equal_cpu_fills() {
-    let Some(h) = HostKernels::exact() else { return };
-    check_float_draw(h, true, |format| Draw::Normal { loc: 0.0, scale: 1.0, format });
-    check_float_draw(h, false, |format| Draw::Normal { loc: 10.0, scale: 0.5, format });
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
+    check_float_draw(h, true, |format| Draw::Normal {
+        loc: 0.0,
+        scale: 1.0,
+        format,
+    });
+    check_float_draw(h, false, |format| Draw::Normal {
+        loc: 10.0,
+        scale: 0.5,
+        format,
+    });
 }
 
 #[test]
 fn truncated_normal_kernels_equal_cpu_fills() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     // General (central and both tails), one-sided far out, and the far-tail method each side.
-    let cases = [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, -1e3, -40.0), (0.0, 1.0, 8.0, 9.0), (1.0, 2.0, -30.0, 0.5), (0.0, 1.0, 40.0, 41.0)];
+    let cases = [
+        (0.0, 1.0, -2.0, 2.0),
+        (0.0, 1.0, -1e3, -40.0),
+        (0.0, 1.0, 8.0, 9.0),
+        (1.0, 2.0, -30.0, 0.5),
+        (0.0, 1.0, 40.0, 41.0),
+    ];
     for (i, (loc, scale, a, b)) in cases.into_iter().enumerate() {
-        check_float_draw(h, i < 2, |f| Draw::TruncatedNormal(TruncatedNormal::new(loc, scale, a, b, f).unwrap()));
+        check_float_draw(h, i < 2, |f| {
+            Draw::TruncatedNormal(TruncatedNormal::new(loc, scale, a, b, f).unwrap())
+        });
     }
 }
 
 #[test]
 fn integer_kernels_equal_cpu_fills() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     let s = PhiloxStream::new(&key());
     let e = PhiloxStream::new(&key().extension());
     macro_rules! check {
@@ -502,7 +641,9 @@ fn integer_kernels_equal_cpu_fills() {
 
 #[test]
 fn bernoulli_kernels_equal_cpu_fills() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     let s = PhiloxStream::new(&key());
     for p in [0.0, 0.3, 0.5, 1.0, 1e-9] {
         let draw = Draw::Bernoulli { p };
@@ -511,23 +652,42 @@ fn bernoulli_kernels_equal_cpu_fills() {
             let got = run(h, &l, n, offset, shape, 7u8, None);
             let mut want = vec![false; n];
             bernoulli::fill_bernoulli(&s, first, p, &mut want).unwrap();
-            assert!(got.iter().zip(&want).all(|(&g, &w)| g == u8::from(w)), "{} n={n} first={first} offset={offset}", l.kernel);
+            assert!(
+                got.iter().zip(&want).all(|(&g, &w)| g == u8::from(w)),
+                "{} n={n} first={first} offset={offset}",
+                l.kernel
+            );
         });
     }
     let draw = Draw::BernoulliPerElement;
     each_case(true, |n, first, offset, shape| {
-        let probs: Vec<f64> = words(n + offset, 9).iter().map(|&w| (w % 5) as f64 / 4.0 + if w % 7 == 0 { 1e-3 } else { 0.0 }).map(|p: f64| p.min(1.0)).collect();
+        let probs: Vec<f64> = words(n + offset, 9)
+            .iter()
+            .map(|&w| (w % 5) as f64 / 4.0 + if w % 7 == 0 { 1e-3 } else { 0.0 })
+            .map(|p: f64| p.min(1.0))
+            .collect();
         let l = draw.launch(&key(), first, n as u64, 0, 0).unwrap();
         // The probabilities are misaligned by `offset` too.
         let got = run_with_input(h, &l, n, offset, shape, 7u8, &probs[offset..]);
         let mut want = vec![false; n];
-        bernoulli::fill_bernoulli_per_element(&s, first, &probs[offset..offset + n], &mut want).unwrap();
-        assert!(got.iter().zip(&want).all(|(&g, &w)| g == u8::from(w)), "{} n={n} first={first} offset={offset}", l.kernel);
+        bernoulli::fill_bernoulli_per_element(&s, first, &probs[offset..offset + n], &mut want)
+            .unwrap();
+        assert!(
+            got.iter().zip(&want).all(|(&g, &w)| g == u8::from(w)),
+            "{} n={n} first={first} offset={offset}",
+            l.kernel
+        );
     });
 }
 
 fn run_with_input<T: Copy + PartialEq + std::fmt::Debug, I>(
-    h: &HostKernels, l: &cuda::Launch, n: usize, offset: usize, shape: (u32, u32), fill: T, input: &[I],
+    h: &HostKernels,
+    l: &cuda::Launch,
+    n: usize,
+    offset: usize,
+    shape: (u32, u32),
+    fill: T,
+    input: &[I],
 ) -> Vec<T> {
     let mut l = l.clone();
     l.args.input = input.as_ptr() as u64;
@@ -536,7 +696,9 @@ fn run_with_input<T: Copy + PartialEq + std::fmt::Debug, I>(
 
 #[test]
 fn dropout_kernels_equal_cpu_fills() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     let s = PhiloxStream::new(&key());
     for p in [0.1, 0.5, 1.0, 0.0] {
         each_case(true, |n, first, offset, shape| {
@@ -546,23 +708,58 @@ fn dropout_kernels_equal_cpu_fills() {
             let x16: Vec<u16> = x32.iter().map(|&v| f16::from_f32(v).to_bits()).collect();
             let xb: Vec<u16> = x32.iter().map(|&v| bf16::from_f32(v).to_bits()).collect();
 
-            let l = Draw::Dropout { p, format: FloatFormat::F64 }.launch(&key(), first, n as u64, 0, 0).unwrap();
+            let l = Draw::Dropout {
+                p,
+                format: FloatFormat::F64,
+            }
+            .launch(&key(), first, n as u64, 0, 0)
+            .unwrap();
             let got = run_with_input(h, &l, n, offset, shape, 9.0f64, &x64[offset..]);
             let mut want = vec![0f64; n];
             dropout::fill_dropout(&s, first, p, &x64[offset..offset + n], &mut want).unwrap();
-            assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "{} n={n} p={p}", l.kernel);
+            assert!(
+                got.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{} n={n} p={p}",
+                l.kernel
+            );
 
-            let l = Draw::Dropout { p, format: FloatFormat::F32 }.launch(&key(), first, n as u64, 0, 0).unwrap();
+            let l = Draw::Dropout {
+                p,
+                format: FloatFormat::F32,
+            }
+            .launch(&key(), first, n as u64, 0, 0)
+            .unwrap();
             let got = run_with_input(h, &l, n, offset, shape, 9.0f32, &x32[offset..]);
             let mut want = vec![0f32; n];
             dropout::fill_dropout(&s, first, p, &x32[offset..offset + n], &mut want).unwrap();
-            assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "{} n={n} p={p}", l.kernel);
+            assert!(
+                got.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{} n={n} p={p}",
+                l.kernel
+            );
 
-            for (format, hf, xs) in [(FloatFormat::F16, dropout::HalfFormat::F16, &x16), (FloatFormat::Bf16, dropout::HalfFormat::Bf16, &xb)] {
-                let l = Draw::Dropout { p, format }.launch(&key(), first, n as u64, 0, 0).unwrap();
+            for (format, hf, xs) in [
+                (FloatFormat::F16, dropout::HalfFormat::F16, &x16),
+                (FloatFormat::Bf16, dropout::HalfFormat::Bf16, &xb),
+            ] {
+                let l = Draw::Dropout { p, format }
+                    .launch(&key(), first, n as u64, 0, 0)
+                    .unwrap();
                 let got = run_with_input(h, &l, n, offset, shape, 0xFE01u16, &xs[offset..]);
                 let mut want = vec![0u16; n];
-                dropout::fill_dropout_half_bits(&s, first, p, hf, &xs[offset..offset + n], &mut want).unwrap();
+                dropout::fill_dropout_half_bits(
+                    &s,
+                    first,
+                    p,
+                    hf,
+                    &xs[offset..offset + n],
+                    &mut want,
+                )
+                .unwrap();
                 assert_eq!(got, want, "{} n={n} p={p}", l.kernel);
             }
         });
@@ -571,7 +768,9 @@ fn dropout_kernels_equal_cpu_fills() {
 
 #[test]
 fn every_kernel_is_launchable() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     for k in cuda::KERNELS {
         // n = 0: nothing is read or written.
         h.launch(k, 1, 1, &KernelArgs::default());
@@ -604,17 +803,28 @@ fn sweep_u32(h: &HostKernels, which: i32, check: impl Fn(&[u64], &[u64], &[u64])
 #[test]
 #[ignore]
 fn exhaustive_box_muller_f32() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     // The angle word equals the radius word: every `a`, and a spread of angles.
     sweep_u32(h, BOX_MULLER_F32, |x, r0, r1| {
         let want = bm32(x, x);
-        assert_eq!(mismatches(&(r0.to_vec(), r1.to_vec()), &want), 0, "chunk at {:#x}", x[0]);
+        assert_eq!(
+            mismatches(&(r0.to_vec(), r1.to_vec()), &want),
+            0,
+            "chunk at {:#x}",
+            x[0]
+        );
     });
     let angles: Vec<u64> = (0..1u64 << 26).map(|k| k << 6).collect();
     let (c, s) = h.map(COS_SIN_F32, &angles, &angles);
     for (i, &b) in angles.iter().enumerate() {
         let (wc, ws) = cos_sin_octant_f32(b as u32);
-        assert_eq!((c[i], s[i]), (u64::from(wc.to_bits()), u64::from(ws.to_bits())), "{b:#x}");
+        assert_eq!(
+            (c[i], s[i]),
+            (u64::from(wc.to_bits()), u64::from(ws.to_bits())),
+            "{b:#x}"
+        );
     }
 }
 
@@ -622,7 +832,9 @@ fn exhaustive_box_muller_f32() {
 #[test]
 #[ignore]
 fn exhaustive_narrow_formats() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     sweep_u32(h, NARROW, |x, _, _| check_narrow(h, x));
     check_widen(h, &(0..=0xFFFFu64).collect::<Vec<_>>());
 }
@@ -631,10 +843,15 @@ fn exhaustive_narrow_formats() {
 #[test]
 #[ignore]
 fn exhaustive_random_f32() {
-    let Some(h) = HostKernels::exact() else { return };
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
     sweep_u32(h, RANDOM, |x, r0, _| {
         for (i, &w) in x.iter().enumerate() {
-            assert_eq!(r0[i], u64::from(seedstream_core::distr::uniform::uniform_f32(w as u32).to_bits()));
+            assert_eq!(
+                r0[i],
+                u64::from(seedstream_core::distr::uniform::uniform_f32(w as u32).to_bits())
+            );
         }
     });
 }

@@ -1,7 +1,6 @@
 //! `seedstream._core` functions of the GPU path: the kernel source, NVRTC compilation (for
 //! the tests and the GPU check) and the NVRTC library to use. Draws are `Stream.cuda_draw`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -34,28 +33,21 @@ pub fn cuda_nvrtc_info(path: &str) -> PyResult<((i32, i32), Vec<i32>)> {
     Ok((core(nvrtc.version())?, core(nvrtc.supported_archs())?))
 }
 
-/// Compiles the kernels with the NVRTC library at `path` for SM `arch`; `output` is "ptx"
-/// (for `compute_<arch>`) or "cubin" (for `sm_<arch>`).
+/// Compiles the kernels with the NVRTC library at `path` for `sm_<arch>`; returns (PTX,
+/// cubin) of that one compilation.
 #[pyfunction]
 pub fn cuda_compile<'py>(
     py: Python<'py>,
     path: &str,
     arch: i32,
-    output: &str,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let output = match output {
-        "ptx" => driver::Output::Ptx,
-        "cubin" => driver::Output::Cubin,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "output: expected 'ptx' or 'cubin', got {output:?}"
-            )))
-        }
-    };
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
     let nvrtc = core(driver::Nvrtc::load(path))?;
     let src = cuda::source();
-    let bytes = py.detach(|| nvrtc.compile(&src, arch, output));
-    Ok(PyBytes::new(py, &core(bytes)?))
+    let compiled = core(py.detach(|| nvrtc.compile(&src, arch)))?;
+    Ok((
+        PyBytes::new(py, &compiled.ptx),
+        PyBytes::new(py, &compiled.cubin),
+    ))
 }
 
 /// Sets the NVRTC library the kernels are compiled with at first use on a device.

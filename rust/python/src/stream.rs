@@ -533,7 +533,9 @@ impl Stream {
         let f = |i: usize| -> PyResult<f64> {
             params
                 .get(i)
-                .ok_or_else(|| PyValueError::new_err(format!("params: {method} needs more parameters")))?
+                .ok_or_else(|| {
+                    PyValueError::new_err(format!("params: {method} needs more parameters"))
+                })?
                 .extract::<f64>()
         };
         let format = || {
@@ -547,7 +549,11 @@ impl Stream {
             "uniform" => Draw::Uniform(core(UniformRange::new(f(0)?, f(1)?, format()?))?),
             "normal" => {
                 core(Normal::new(f(0)?, f(1)?))?;
-                Draw::Normal { loc: f(0)?, scale: f(1)?, format: format()? }
+                Draw::Normal {
+                    loc: f(0)?,
+                    scale: f(1)?,
+                    format: format()?,
+                }
             }
             "truncated_normal" => Draw::TruncatedNormal(core(TruncatedNormal::new(
                 f(0)?,
@@ -557,7 +563,11 @@ impl Stream {
                 format()?,
             ))?),
             "integers" => {
-                let low: i128 = params.first().map(|p| p.extract()).transpose()?.unwrap_or(0);
+                let low: i128 = params
+                    .first()
+                    .map(|p| p.extract())
+                    .transpose()?
+                    .unwrap_or(0);
                 let range: u128 = params.get(1).map(|p| p.extract()).transpose()?.unwrap_or(0);
                 let int = IntType::from_name(dtype).ok_or_else(|| {
                     PyValueError::new_err(format!(
@@ -568,7 +578,10 @@ impl Stream {
             }
             "bernoulli" => Draw::Bernoulli { p: f(0)? },
             "bernoulli_p" => Draw::BernoulliPerElement,
-            "dropout" => Draw::Dropout { p: f(0)?, format: format()? },
+            "dropout" => Draw::Dropout {
+                p: f(0)?,
+                format: format()?,
+            },
             _ => {
                 return Err(PyValueError::new_err(format!(
                     "method: no CUDA kernel for {method:?}"
@@ -578,7 +591,8 @@ impl Stream {
         // Every check, the libraries and the compilation come first: a draw that fails
         // leaves the position where it was.
         let mut launch = core(draw.launch(&self.key, 0, n, out, input))?;
-        py.detach(|| driver::prepare(device, stream)).map_err(CoreError)?;
+        py.detach(|| driver::prepare(device, stream))
+            .map_err(CoreError)?;
         let first = self.take(launch.blocks)?;
         launch.args.first_block = first;
         core(driver::launch(device, stream, &launch))?;

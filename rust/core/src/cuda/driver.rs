@@ -55,22 +55,21 @@ pub struct Nvrtc {
     _lib: Library,
 }
 
-/// What to compile to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Output {
-    /// PTX for the virtual architecture `compute_XX`.
-    Ptx,
-    /// A cubin for the real architecture `sm_XX`.
-    Cubin,
+/// The result of one compilation for a real architecture `sm_XX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiled {
+    /// The PTX NVRTC generated on the way (text).
+    pub ptx: Vec<u8>,
+    /// The cubin (an ELF image) the driver loads.
+    pub cubin: Vec<u8>,
 }
 
 macro_rules! symbol {
     ($lib:expr, $name:literal, $what:literal) => {
         // SAFETY: the symbol is looked up by its documented name and given the documented
         // C signature of that function (the field's type).
-        *unsafe { $lib.get(concat!($name, "\0").as_bytes()) }.map_err(|e| {
-            Error::device("device", format!("{} has no {}: {e}", $what, $name))
-        })?
+        *unsafe { $lib.get(concat!($name, "\0").as_bytes()) }
+            .map_err(|e| Error::device("device", format!("{} has no {}: {e}", $what, $name)))?
     };
 }
 
@@ -80,7 +79,10 @@ impl Nvrtc {
     pub fn load(path: &str) -> Result<Nvrtc> {
         // SAFETY: opening a shared library runs its initialisers; NVRTC's are benign.
         let lib = unsafe { Library::new(path) }.map_err(|e| {
-            Error::device("nvrtc", format!("NVRTC could not be loaded from {path:?}: {e}"))
+            Error::device(
+                "nvrtc",
+                format!("NVRTC could not be loaded from {path:?}: {e}"),
+            )
         })?;
         let api = NvrtcApi {
             version: symbol!(lib, "nvrtcVersion", "NVRTC"),
@@ -116,7 +118,10 @@ impl Nvrtc {
     pub fn version(&self) -> Result<(i32, i32)> {
         let (mut major, mut minor) = (0, 0);
         // SAFETY: two valid out-pointers.
-        self.check(unsafe { (self.api.version)(&mut major, &mut minor) }, "nvrtcVersion")?;
+        self.check(
+            unsafe { (self.api.version)(&mut major, &mut minor) },
+            "nvrtcVersion",
+        )?;
         Ok((major, minor))
     }
 
@@ -124,20 +129,23 @@ impl Nvrtc {
     pub fn supported_archs(&self) -> Result<Vec<i32>> {
         let mut n = 0;
         // SAFETY: a valid out-pointer.
-        self.check(unsafe { (self.api.num_supported_archs)(&mut n) }, "nvrtcGetNumSupportedArchs")?;
+        self.check(
+            unsafe { (self.api.num_supported_archs)(&mut n) },
+            "nvrtcGetNumSupportedArchs",
+        )?;
         let mut archs = vec![0; n.max(0) as usize];
         // SAFETY: `archs` holds the number of entries NVRTC reported.
-        self.check(unsafe { (self.api.supported_archs)(archs.as_mut_ptr()) }, "nvrtcGetSupportedArchs")?;
+        self.check(
+            unsafe { (self.api.supported_archs)(archs.as_mut_ptr()) },
+            "nvrtcGetSupportedArchs",
+        )?;
         Ok(archs)
     }
 
-    /// Compiles `src` for SM `arch` with [`NVRTC_OPTIONS`].
-    pub fn compile(&self, src: &str, arch: i32, output: Output) -> Result<Vec<u8>> {
+    /// Compiles `src` for SM `arch` (`sm_<arch>`) with [`NVRTC_OPTIONS`].
+    pub fn compile(&self, src: &str, arch: i32) -> Result<Compiled> {
         let src = CString::new(src).map_err(|_| Error::invalid("src", "contains NUL"))?;
-        let arch_option = match output {
-            Output::Ptx => format!("--gpu-architecture=compute_{arch}"),
-            Output::Cubin => format!("--gpu-architecture=sm_{arch}"),
-        };
+        let arch_option = format!("--gpu-architecture=sm_{arch}");
         let options: Vec<CString> = NVRTC_OPTIONS
             .iter()
             .map(|o| o.to_string())
@@ -147,33 +155,27 @@ impl Nvrtc {
         let option_ptrs: Vec<*const c_char> = options.iter().map(|o| o.as_ptr()).collect();
         let mut prog: NvrtcProgram = std::ptr::null_mut();
         // SAFETY: `src` and the name are NUL-terminated and outlive the call; no headers.
-        self.check(
-            unsafe {
-                (self.api.create_program)(
-                    &mut prog,
-                    src.as_ptr(),
-                    c"seedstream.cu".as_ptr(),
-                    0,
-                    std::ptr::null(),
-                    std::ptr::null(),
-                )
-            },
-            "nvrtcCreateProgram",
-        )?;
-        let result = self.compile_created(prog, &option_ptrs, output);
+        let rc = unsafe {
+            (self.api.create_program)(
+                &mut prog,
+                src.as_ptr(),
+                c"seedstream.cu".as_ptr(),
+                0,
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        self.check(rc, "nvrtcCreateProgram")?;
+        let result = self.compile_created(prog, &option_ptrs);
         // SAFETY: `prog` was created above and is destroyed once.
         unsafe { (self.api.destroy_program)(&mut prog) };
         result
     }
 
-    fn compile_created(
-        &self,
-        prog: NvrtcProgram,
-        options: &[*const c_char],
-        output: Output,
-    ) -> Result<Vec<u8>> {
+    fn compile_created(&self, prog: NvrtcProgram, options: &[*const c_char]) -> Result<Compiled> {
         // SAFETY: `prog` is live; `options` points to NUL-terminated strings that outlive it.
-        let rc = unsafe { (self.api.compile_program)(prog, options.len() as c_int, options.as_ptr()) };
+        let rc =
+            unsafe { (self.api.compile_program)(prog, options.len() as c_int, options.as_ptr()) };
         if rc != 0 {
             let mut size = 0usize;
             // SAFETY: valid program and out-pointer; the buffer has the size NVRTC reported.
@@ -181,22 +183,34 @@ impl Nvrtc {
                 (self.api.log_size)(prog, &mut size);
                 let mut buf = vec![0u8; size.max(1)];
                 (self.api.log)(prog, buf.as_mut_ptr().cast());
-                String::from_utf8_lossy(&buf).trim_end_matches('\0').to_string()
+                String::from_utf8_lossy(&buf)
+                    .trim_end_matches('\0')
+                    .to_string()
             };
             self.check(rc, &format!("compiling the kernels ({log})"))?;
         }
-        let (size_fn, get_fn) = match output {
-            Output::Ptx => (self.api.ptx_size, self.api.ptx),
-            Output::Cubin => (self.api.cubin_size, self.api.cubin),
-        };
+        let ptx = self.output(prog, self.api.ptx_size, self.api.ptx, "PTX")?;
+        let cubin = self.output(prog, self.api.cubin_size, self.api.cubin, "cubin")?;
+        Ok(Compiled { ptx, cubin })
+    }
+
+    fn output(
+        &self,
+        prog: NvrtcProgram,
+        size_fn: unsafe extern "C" fn(NvrtcProgram, *mut usize) -> c_int,
+        get_fn: unsafe extern "C" fn(NvrtcProgram, *mut c_char) -> c_int,
+        what: &str,
+    ) -> Result<Vec<u8>> {
         let mut size = 0usize;
         // SAFETY: valid program and out-pointer.
-        self.check(unsafe { size_fn(prog, &mut size) }, "getting the output size")?;
+        let rc = unsafe { size_fn(prog, &mut size) };
+        self.check(rc, &format!("getting the {what} size"))?;
         let mut buf = vec![0u8; size];
         // SAFETY: `buf` has the size NVRTC reported.
-        self.check(unsafe { get_fn(prog, buf.as_mut_ptr().cast()) }, "getting the output")?;
-        if output == Output::Ptx {
-            // PTX is returned NUL-terminated.
+        let rc = unsafe { get_fn(prog, buf.as_mut_ptr().cast()) };
+        self.check(rc, &format!("getting the {what}"))?;
+        // PTX is returned NUL-terminated.
+        if what == "PTX" {
             while buf.last() == Some(&0) {
                 buf.pop();
             }
@@ -304,14 +318,20 @@ impl Driver {
     pub fn version(&self) -> Result<i32> {
         let mut v = 0;
         // SAFETY: a valid out-pointer.
-        self.check(unsafe { (self.api.driver_version)(&mut v) }, "cuDriverGetVersion")?;
+        self.check(
+            unsafe { (self.api.driver_version)(&mut v) },
+            "cuDriverGetVersion",
+        )?;
         Ok(v)
     }
 
     fn attribute(&self, device: CuDevice, attr: c_int) -> Result<i32> {
         let mut v = 0;
         // SAFETY: a valid out-pointer and a device handle from cuDeviceGet.
-        self.check(unsafe { (self.api.device_attribute)(&mut v, attr, device) }, "cuDeviceGetAttribute")?;
+        self.check(
+            unsafe { (self.api.device_attribute)(&mut v, attr, device) },
+            "cuDeviceGetAttribute",
+        )?;
         Ok(v)
     }
 
@@ -325,7 +345,10 @@ impl Driver {
     fn device(&self, ordinal: i32) -> Result<CuDevice> {
         let mut dev = 0;
         // SAFETY: a valid out-pointer.
-        self.check(unsafe { (self.api.device_get)(&mut dev, ordinal) }, "cuDeviceGet")?;
+        self.check(
+            unsafe { (self.api.device_get)(&mut dev, ordinal) },
+            "cuDeviceGet",
+        )?;
         Ok(dev)
     }
 
@@ -333,10 +356,8 @@ impl Driver {
     pub fn is_capturing(&self, stream: u64) -> Result<bool> {
         let mut status = 0;
         // SAFETY: `stream` is the caller's live stream handle (0 is the legacy default).
-        self.check(
-            unsafe { (self.api.stream_is_capturing)(stream as CuStream, &mut status) },
-            "cuStreamIsCapturing",
-        )?;
+        let rc = unsafe { (self.api.stream_is_capturing)(stream as CuStream, &mut status) };
+        self.check(rc, "cuStreamIsCapturing")?;
         Ok(status != 0) // CU_STREAM_CAPTURE_STATUS_NONE = 0
     }
 
@@ -357,24 +378,23 @@ impl Driver {
         let mut ctx: CuContext = std::ptr::null_mut();
         // SAFETY: a valid out-pointer and device. The primary context is torch's; it is
         // retained for the life of the process (never released), so its handle stays valid.
-        self.check(unsafe { (self.api.primary_ctx_retain)(&mut ctx, dev) }, "cuDevicePrimaryCtxRetain")?;
+        self.check(
+            unsafe { (self.api.primary_ctx_retain)(&mut ctx, dev) },
+            "cuDevicePrimaryCtxRetain",
+        )?;
         let multiprocessors = self.attribute(dev, ATTR_MULTIPROCESSOR_COUNT)?.max(1) as u32;
         self.with_context(ctx, || {
             let mut module: CuModule = std::ptr::null_mut();
             // SAFETY: `cubin` is a complete cubin image produced by NVRTC.
-            self.check(
-                unsafe { (self.api.module_load_data)(&mut module, cubin.as_ptr().cast()) },
-                "cuModuleLoadData",
-            )?;
+            let rc = unsafe { (self.api.module_load_data)(&mut module, cubin.as_ptr().cast()) };
+            self.check(rc, "cuModuleLoadData")?;
             let mut functions = HashMap::new();
             for &name in super::KERNELS {
                 let c = CString::new(name).expect("kernel names hold no NUL");
                 let mut f: CuFunction = std::ptr::null_mut();
                 // SAFETY: a loaded module and a NUL-terminated name.
-                self.check(
-                    unsafe { (self.api.module_get_function)(&mut f, module, c.as_ptr()) },
-                    "cuModuleGetFunction",
-                )?;
+                let rc = unsafe { (self.api.module_get_function)(&mut f, module, c.as_ptr()) };
+                self.check(rc, "cuModuleGetFunction")?;
                 functions.insert(name, f);
             }
             Ok(DeviceModule {
@@ -396,13 +416,15 @@ pub fn grid_for(blocks: u64, multiprocessors: u32) -> u32 {
     needed.min(u64::from(multiprocessors) * 32) as u32
 }
 
+/// (device ordinal, NVRTC version, source hash).
+type ModuleKey = (i32, (i32, i32), [u8; 32]);
+
 /// The process's CUDA state: the libraries and each device's compiled kernels.
 struct Runtime {
     nvrtc_path: String,
     nvrtc: Option<Nvrtc>,
     driver: Option<Driver>,
-    /// Keyed by (device ordinal, NVRTC version, source hash).
-    modules: HashMap<(i32, (i32, i32), [u8; 32]), DeviceModule>,
+    modules: HashMap<ModuleKey, DeviceModule>,
 }
 
 // SAFETY: the libraries' function pointers and handles are usable from any thread; all
@@ -436,8 +458,6 @@ pub fn source_hash() -> [u8; 32] {
     Sha256::digest(source().as_bytes()).into()
 }
 
-type ModuleKey = (i32, (i32, i32), [u8; 32]);
-
 /// Loads the libraries, refuses a capturing stream, and compiles the kernels for device
 /// `ordinal` if this process has not yet: everything a launch needs before it may move a
 /// generator's position.
@@ -458,11 +478,10 @@ fn ensure(rt: &mut Runtime, ordinal: i32, stream: u64) -> Result<ModuleKey> {
     }
     let nvrtc = rt.nvrtc.as_ref().expect("loaded above");
     let key = (ordinal, nvrtc.version()?, source_hash());
-    if !rt.modules.contains_key(&key) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = rt.modules.entry(key) {
         let sm = driver.sm(ordinal)?;
-        let cubin = nvrtc.compile(&source(), sm, Output::Cubin)?;
-        let module = driver.load_module(ordinal, &cubin)?;
-        rt.modules.insert(key, module);
+        let compiled = nvrtc.compile(&source(), sm)?;
+        slot.insert(driver.load_module(ordinal, &compiled.cubin)?);
     }
     Ok(key)
 }
@@ -493,9 +512,10 @@ pub fn launch(ordinal: i32, stream: u64, launch: &Launch) -> Result<()> {
     if launch.blocks == 0 {
         return Ok(());
     }
-    let f = *module.functions.get(launch.kernel.as_str()).ok_or_else(|| {
-        Error::invalid("kernel", format!("no kernel named {:?}", launch.kernel))
-    })?;
+    let f = *module
+        .functions
+        .get(launch.kernel.as_str())
+        .ok_or_else(|| Error::invalid("kernel", format!("no kernel named {:?}", launch.kernel)))?;
     let grid = grid_for(launch.blocks, module.multiprocessors);
     let mut args = launch.args;
     let mut params = [(&mut args as *mut super::KernelArgs).cast::<c_void>()];
@@ -557,6 +577,9 @@ mod tests {
     fn missing_nvrtc_is_a_clear_error() {
         let e = Nvrtc::load("/nonexistent/libnvrtc.so.13").err().unwrap();
         let msg = e.to_string();
-        assert!(msg.starts_with("nvrtc: NVRTC could not be loaded from"), "{msg}");
+        assert!(
+            msg.starts_with("nvrtc: NVRTC could not be loaded from"),
+            "{msg}"
+        );
     }
 }

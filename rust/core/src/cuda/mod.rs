@@ -75,10 +75,18 @@ pub fn hex_f64(x: f64) -> String {
     if exp == 0 && man == 0 {
         return format!("{sign}0x0p+0");
     }
-    let (lead, e) = if exp == 0 { (0, -1022) } else { (1, exp - 1023) };
+    let (lead, e) = if exp == 0 {
+        (0, -1022)
+    } else {
+        (1, exp - 1023)
+    };
     let digits = format!("{man:013x}");
     let digits = digits.trim_end_matches('0');
-    let dot = if digits.is_empty() { String::new() } else { format!(".{digits}") };
+    let dot = if digits.is_empty() {
+        String::new()
+    } else {
+        format!(".{digits}")
+    };
     format!("{sign}0x{lead}{dot}p{e:+}")
 }
 
@@ -101,12 +109,18 @@ pub fn constants() -> String {
         ("SS_PHILOX_M1", format!("0x{PHILOX_M1:08X}u")),
         ("SS_PHILOX_W0", format!("0x{PHILOX_W0:08X}u")),
         ("SS_PHILOX_W1", format!("0x{PHILOX_W1:08X}u")),
-        ("SS_SQRT1_2_BITS_F64", format!("0x{:016X}ull", ln::SQRT1_2_BITS_F64)),
+        (
+            "SS_SQRT1_2_BITS_F64",
+            format!("0x{:016X}ull", ln::SQRT1_2_BITS_F64),
+        ),
         ("SS_MANTISSA_F64", format!("0x{:016X}ull", ln::MANTISSA_F64)),
         ("SS_LN2_HI_F64", hex_f64(ln::LN2_HI_F64)),
         ("SS_LN2_LO_F64", hex_f64(ln::LN2_LO_F64)),
         ("SS_LN_P_F64", list_f64(&ln::LN_P_F64)),
-        ("SS_SQRT1_2_BITS_F32", format!("0x{:08X}u", ln::SQRT1_2_BITS_F32)),
+        (
+            "SS_SQRT1_2_BITS_F32",
+            format!("0x{:08X}u", ln::SQRT1_2_BITS_F32),
+        ),
         ("SS_MANTISSA_F32", format!("0x{:08X}u", ln::MANTISSA_F32)),
         ("SS_LN2_HI_F32", list_f32(&[ln::LN2_HI_F32])),
         ("SS_LN2_LO_F32", list_f32(&[ln::LN2_LO_F32])),
@@ -183,14 +197,27 @@ impl IntType {
 #[derive(Debug, Clone, Copy)]
 pub enum Draw {
     Uniform(UniformRange),
-    Normal { loc: f64, scale: f64, format: FloatFormat },
+    Normal {
+        loc: f64,
+        scale: f64,
+        format: FloatFormat,
+    },
     TruncatedNormal(TruncatedNormal),
-    Integers { low: i128, range: u128, int: IntType },
-    Bernoulli { p: f64 },
+    Integers {
+        low: i128,
+        range: u128,
+        int: IntType,
+    },
+    Bernoulli {
+        p: f64,
+    },
     /// One binary64 probability per element, at `KernelArgs::input`.
     BernoulliPerElement,
     /// `KernelArgs::input` scaled into `out`: a float format.
-    Dropout { p: f64, format: FloatFormat },
+    Dropout {
+        p: f64,
+        format: FloatFormat,
+    },
 }
 
 fn suffix(format: FloatFormat) -> &'static str {
@@ -224,7 +251,14 @@ impl Draw {
 
     /// The launch of this draw of `n` elements of the Philox stream with key `key` at block
     /// `first_block`, writing to device address `out` (and reading `input`).
-    pub fn launch(&self, key: &Key, first_block: u64, n: u64, out: u64, input: u64) -> Result<Launch> {
+    pub fn launch(
+        &self,
+        key: &Key,
+        first_block: u64,
+        n: u64,
+        out: u64,
+        input: u64,
+    ) -> Result<Launch> {
         let (s, e) = (PhiloxStream::new(key), PhiloxStream::new(&key.extension()));
         let mut a = KernelArgs {
             key: s.key,
@@ -322,8 +356,16 @@ mod tests {
         for line in HEADER.lines().chain(KERNELS_SOURCE.lines()) {
             for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
                 let is_constant = word.starts_with("SS_")
-                    && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-                    && !["SS_FN", "SS_KERNELS", "SS_FOR_EACH_BLOCK", "SS_DEFINE_KERNEL"].contains(&word);
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    && ![
+                        "SS_FN",
+                        "SS_KERNELS",
+                        "SS_FOR_EACH_BLOCK",
+                        "SS_DEFINE_KERNEL",
+                    ]
+                    .contains(&word);
                 if is_constant {
                     assert!(src.contains(&format!("#define {word} ")), "{word}");
                 }
