@@ -118,10 +118,8 @@ impl Nvrtc {
     pub fn version(&self) -> Result<(i32, i32)> {
         let (mut major, mut minor) = (0, 0);
         // SAFETY: two valid out-pointers.
-        self.check(
-            unsafe { (self.api.version)(&mut major, &mut minor) },
-            "nvrtcVersion",
-        )?;
+        let rc = unsafe { (self.api.version)(&mut major, &mut minor) };
+        self.check(rc, "nvrtcVersion")?;
         Ok((major, minor))
     }
 
@@ -129,16 +127,12 @@ impl Nvrtc {
     pub fn supported_archs(&self) -> Result<Vec<i32>> {
         let mut n = 0;
         // SAFETY: a valid out-pointer.
-        self.check(
-            unsafe { (self.api.num_supported_archs)(&mut n) },
-            "nvrtcGetNumSupportedArchs",
-        )?;
+        let rc = unsafe { (self.api.num_supported_archs)(&mut n) };
+        self.check(rc, "nvrtcGetNumSupportedArchs")?;
         let mut archs = vec![0; n.max(0) as usize];
         // SAFETY: `archs` holds the number of entries NVRTC reported.
-        self.check(
-            unsafe { (self.api.supported_archs)(archs.as_mut_ptr()) },
-            "nvrtcGetSupportedArchs",
-        )?;
+        let rc = unsafe { (self.api.supported_archs)(archs.as_mut_ptr()) };
+        self.check(rc, "nvrtcGetSupportedArchs")?;
         Ok(archs)
     }
 
@@ -318,20 +312,16 @@ impl Driver {
     pub fn version(&self) -> Result<i32> {
         let mut v = 0;
         // SAFETY: a valid out-pointer.
-        self.check(
-            unsafe { (self.api.driver_version)(&mut v) },
-            "cuDriverGetVersion",
-        )?;
+        let rc = unsafe { (self.api.driver_version)(&mut v) };
+        self.check(rc, "cuDriverGetVersion")?;
         Ok(v)
     }
 
     fn attribute(&self, device: CuDevice, attr: c_int) -> Result<i32> {
         let mut v = 0;
         // SAFETY: a valid out-pointer and a device handle from cuDeviceGet.
-        self.check(
-            unsafe { (self.api.device_attribute)(&mut v, attr, device) },
-            "cuDeviceGetAttribute",
-        )?;
+        let rc = unsafe { (self.api.device_attribute)(&mut v, attr, device) };
+        self.check(rc, "cuDeviceGetAttribute")?;
         Ok(v)
     }
 
@@ -345,10 +335,8 @@ impl Driver {
     fn device(&self, ordinal: i32) -> Result<CuDevice> {
         let mut dev = 0;
         // SAFETY: a valid out-pointer.
-        self.check(
-            unsafe { (self.api.device_get)(&mut dev, ordinal) },
-            "cuDeviceGet",
-        )?;
+        let rc = unsafe { (self.api.device_get)(&mut dev, ordinal) };
+        self.check(rc, "cuDeviceGet")?;
         Ok(dev)
     }
 
@@ -378,10 +366,8 @@ impl Driver {
         let mut ctx: CuContext = std::ptr::null_mut();
         // SAFETY: a valid out-pointer and device. The primary context is torch's; it is
         // retained for the life of the process (never released), so its handle stays valid.
-        self.check(
-            unsafe { (self.api.primary_ctx_retain)(&mut ctx, dev) },
-            "cuDevicePrimaryCtxRetain",
-        )?;
+        let rc = unsafe { (self.api.primary_ctx_retain)(&mut ctx, dev) };
+        self.check(rc, "cuDevicePrimaryCtxRetain")?;
         let multiprocessors = self.attribute(dev, ATTR_MULTIPROCESSOR_COUNT)?.max(1) as u32;
         self.with_context(ctx, || {
             let mut module: CuModule = std::ptr::null_mut();
@@ -421,7 +407,7 @@ type ModuleKey = (i32, (i32, i32), [u8; 32]);
 
 /// The process's CUDA state: the libraries and each device's compiled kernels.
 struct Runtime {
-    nvrtc_path: String,
+    nvrtc_path: Option<String>,
     nvrtc: Option<Nvrtc>,
     driver: Option<Driver>,
     modules: HashMap<ModuleKey, DeviceModule>,
@@ -435,21 +421,39 @@ static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
 
 /// Sets the NVRTC library to compile with (before the first launch, or to change it).
 pub fn set_nvrtc_path(path: &str) {
-    let mut rt = runtime();
-    match rt.as_mut() {
-        Some(r) if r.nvrtc_path == path => {}
-        Some(r) => {
-            r.nvrtc_path = path.to_string();
-            r.nvrtc = None;
+    let mut guard = runtime();
+    let rt = guard.get_or_insert_with(Runtime::new);
+    if rt.nvrtc_path.as_deref() != Some(path) {
+        rt.nvrtc_path = Some(path.to_string());
+        rt.nvrtc = None;
+    }
+}
+
+impl Runtime {
+    fn new() -> Self {
+        Runtime {
+            nvrtc_path: None,
+            nvrtc: None,
+            driver: None,
+            modules: HashMap::new(),
         }
-        None => {
-            *rt = Some(Runtime {
-                nvrtc_path: path.to_string(),
-                nvrtc: None,
-                driver: None,
-                modules: HashMap::new(),
-            })
+    }
+
+    fn driver(&mut self) -> Result<&Driver> {
+        if self.driver.is_none() {
+            self.driver = Some(Driver::load()?);
         }
+        Ok(self.driver.as_ref().expect("loaded above"))
+    }
+
+    fn nvrtc(&mut self) -> Result<&Nvrtc> {
+        if self.nvrtc.is_none() {
+            let path = self.nvrtc_path.as_deref().ok_or_else(|| {
+                Error::device("nvrtc", "no NVRTC library was given (set_nvrtc_path)")
+            })?;
+            self.nvrtc = Some(Nvrtc::load(path)?);
+        }
+        Ok(self.nvrtc.as_ref().expect("loaded above"))
     }
 }
 
@@ -462,26 +466,19 @@ pub fn source_hash() -> [u8; 32] {
 /// `ordinal` if this process has not yet: everything a launch needs before it may move a
 /// generator's position.
 fn ensure(rt: &mut Runtime, ordinal: i32, stream: u64) -> Result<ModuleKey> {
-    if rt.driver.is_none() {
-        rt.driver = Some(Driver::load()?);
-    }
-    let driver = rt.driver.as_ref().expect("loaded above");
-    if driver.is_capturing(stream)? {
+    if rt.driver()?.is_capturing(stream)? {
         return Err(Error::device(
             "device",
             "seedstream cannot draw on a stream that is being captured into a CUDA graph: \
              a replay would repeat the same numbers; draw outside the captured region",
         ));
     }
-    if rt.nvrtc.is_none() {
-        rt.nvrtc = Some(Nvrtc::load(&rt.nvrtc_path)?);
-    }
-    let nvrtc = rt.nvrtc.as_ref().expect("loaded above");
-    let key = (ordinal, nvrtc.version()?, source_hash());
-    if let std::collections::hash_map::Entry::Vacant(slot) = rt.modules.entry(key) {
-        let sm = driver.sm(ordinal)?;
-        let compiled = nvrtc.compile(&source(), sm)?;
-        slot.insert(driver.load_module(ordinal, &compiled.cubin)?);
+    let key = (ordinal, rt.nvrtc()?.version()?, source_hash());
+    if !rt.modules.contains_key(&key) {
+        let sm = rt.driver()?.sm(ordinal)?;
+        let compiled = rt.nvrtc()?.compile(&source(), sm)?;
+        let module = rt.driver()?.load_module(ordinal, &compiled.cubin)?;
+        rt.modules.insert(key, module);
     }
     Ok(key)
 }
@@ -490,14 +487,9 @@ fn runtime() -> std::sync::MutexGuard<'static, Option<Runtime>> {
     RUNTIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn no_nvrtc() -> Error {
-    Error::device("nvrtc", "no NVRTC library was given (set_nvrtc_path)")
-}
-
 /// Makes sure a launch on device `ordinal` and `stream` can proceed (see [`launch`]).
 pub fn prepare(ordinal: i32, stream: u64) -> Result<()> {
-    let mut guard = runtime();
-    ensure(guard.as_mut().ok_or_else(no_nvrtc)?, ordinal, stream).map(|_| ())
+    ensure(runtime().get_or_insert_with(Runtime::new), ordinal, stream).map(|_| ())
 }
 
 /// Launches `launch` on device `ordinal` on `stream` (a `CUstream`, as torch's
@@ -505,7 +497,7 @@ pub fn prepare(ordinal: i32, stream: u64) -> Result<()> {
 /// the stream is being captured into a CUDA graph: a replay would repeat the same numbers.
 pub fn launch(ordinal: i32, stream: u64, launch: &Launch) -> Result<()> {
     let mut guard = runtime();
-    let rt = guard.as_mut().ok_or_else(no_nvrtc)?;
+    let rt = guard.get_or_insert_with(Runtime::new);
     let key = ensure(rt, ordinal, stream)?;
     let driver = rt.driver.as_ref().expect("loaded by ensure");
     let module = &rt.modules[&key];
@@ -549,16 +541,10 @@ pub fn launch(ordinal: i32, stream: u64, launch: &Launch) -> Result<()> {
 /// Versions for reports: (driver CUDA version, NVRTC (major, minor), device SM).
 pub fn versions(ordinal: i32) -> Result<(i32, (i32, i32), i32)> {
     let mut guard = runtime();
-    let rt = guard.as_mut().ok_or_else(no_nvrtc)?;
-    if rt.driver.is_none() {
-        rt.driver = Some(Driver::load()?);
-    }
-    if rt.nvrtc.is_none() {
-        rt.nvrtc = Some(Nvrtc::load(&rt.nvrtc_path)?);
-    }
-    let driver = rt.driver.as_ref().expect("loaded above");
-    let nvrtc = rt.nvrtc.as_ref().expect("loaded above");
-    Ok((driver.version()?, nvrtc.version()?, driver.sm(ordinal)?))
+    let rt = guard.get_or_insert_with(Runtime::new);
+    let nvrtc = rt.nvrtc()?.version()?;
+    let driver = rt.driver()?;
+    Ok((driver.version()?, nvrtc, driver.sm(ordinal)?))
 }
 
 #[cfg(test)]
