@@ -136,6 +136,7 @@ def main(argv: List[str]) -> int:
             xi = x.to(device).requires_grad_(True)
             y = d(xi)
             y.backward(torch.ones_like(y) * 2)
+            assert xi.grad is not None
             outs.append((y, xi.grad))
         check(same(outs[0][0], outs[1][0]) and same(outs[0][1], outs[1][1]), f"Dropout forward and backward {dt}")
 

@@ -26,7 +26,7 @@ def _nvrtc() -> str:
     if path:
         return path
     try:
-        from cuda import pathfinder
+        from cuda import pathfinder  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         pytest.skip("NVRTC is absent: cuda-pathfinder is not installed (it comes with torch's CUDA wheels)")
     try:

@@ -50,7 +50,7 @@ def nvrtc_path() -> str:
     if path:
         return path
     try:
-        from cuda import pathfinder  # type: ignore[import-not-found]
+        from cuda import pathfinder  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         raise RuntimeError(
             "nvrtc: CUDA tensors need NVRTC: install torch's CUDA wheels (nvidia-cuda-nvrtc and "

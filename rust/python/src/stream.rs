@@ -595,7 +595,8 @@ impl Stream {
             .map_err(CoreError)?;
         let first = self.take(launch.blocks)?;
         launch.args.first_block = first;
-        core(driver::launch(device, stream, &launch))?;
+        py.detach(|| driver::launch(device, stream, &launch))
+            .map_err(CoreError)?;
         Ok(first)
     }
 
