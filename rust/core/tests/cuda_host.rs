@@ -855,3 +855,151 @@ fn exhaustive_random_f32() {
         }
     });
 }
+
+// ---- golden digests: the host-built kernels reproduce the frozen outputs ------------------
+
+/// The frozen digest of `name` (e.g. `philox|42|random-float32`) from the package's files.
+fn golden(file: &str, name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../python/seedstream/golden/v1")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text
+        .find(&format!("\"{name}\": \""))
+        .unwrap_or_else(|| panic!("{name}"))
+        + name.len()
+        + 5;
+    text[start..start + 64].to_string()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Runs a draw of 65,536 elements at position 0 of `Generator(42)` on the host build and
+/// hashes the little-endian bytes, as `tests/golden/v1` does.
+fn golden_run(h: &HostKernels, draw: &Draw, elem_bytes: usize) -> String {
+    let n = 65_536usize;
+    let root = Key::from_seed(&Name::Int(42));
+    let l = draw.launch(&root, 0, n as u64, 0, 0).unwrap();
+    let mut buf = vec![0u8; n * elem_bytes + 16];
+    let offset = buf.as_ptr().align_offset(16);
+    let mut args = l.args;
+    args.out = buf[offset..].as_mut_ptr() as u64;
+    h.launch(&l.kernel, 7, 96, &args);
+    sha256_hex(&buf[offset..offset + n * elem_bytes])
+}
+
+#[test]
+fn host_kernels_reproduce_the_golden_digests() {
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
+    let f = |format: FloatFormat| match format {
+        FloatFormat::F64 => 8,
+        FloatFormat::F32 => 4,
+        _ => 2,
+    };
+    let names = [
+        (FloatFormat::F64, "float64"),
+        (FloatFormat::F32, "float32"),
+        (FloatFormat::F16, "float16"),
+        (FloatFormat::Bf16, "bfloat16"),
+    ];
+    let cases: [(&str, &dyn Fn(FloatFormat) -> Draw); 9] = [
+        ("standard_normal", &|format| Draw::Normal {
+            loc: 0.0,
+            scale: 1.0,
+            format,
+        }),
+        ("normal(-1,3)", &|format| Draw::Normal {
+            loc: -1.0,
+            scale: 3.0,
+            format,
+        }),
+        ("uniform(-2,5)", &|format| {
+            Draw::Uniform(UniformRange::new(-2.0, 5.0, format).unwrap())
+        }),
+        ("truncated_normal(0,1,-2,2)", &|format| {
+            Draw::TruncatedNormal(TruncatedNormal::new(0.0, 1.0, -2.0, 2.0, format).unwrap())
+        }),
+        ("truncated_normal(0,0.02,-2,2)", &|format| {
+            Draw::TruncatedNormal(TruncatedNormal::new(0.0, 0.02, -2.0, 2.0, format).unwrap())
+        }),
+        ("truncated_normal(1,2,-0.5,9)", &|format| {
+            Draw::TruncatedNormal(TruncatedNormal::new(1.0, 2.0, -0.5, 9.0, format).unwrap())
+        }),
+        ("truncated_normal(0,1,8,9)", &|format| {
+            Draw::TruncatedNormal(TruncatedNormal::new(0.0, 1.0, 8.0, 9.0, format).unwrap())
+        }),
+        ("truncated_normal(0,1,-12,-6)", &|format| {
+            Draw::TruncatedNormal(TruncatedNormal::new(0.0, 1.0, -12.0, -6.0, format).unwrap())
+        }),
+        ("truncated_normal(0,1,30.5,31)", &|format| {
+            Draw::TruncatedNormal(TruncatedNormal::new(0.0, 1.0, 30.5, 31.0, format).unwrap())
+        }),
+    ];
+    for (case, make) in cases {
+        for (format, name) in names {
+            let want = golden(
+                "digests_distributions.json",
+                &format!("philox|42|{case}|{name}"),
+            );
+            assert_eq!(
+                golden_run(h, &make(format), f(format)),
+                want,
+                "{case} {name}"
+            );
+        }
+    }
+    let uniform = |format| Draw::Uniform(UniformRange::new(0.0, 1.0, format).unwrap());
+    let others: [(&str, Draw, usize); 6] = [
+        ("random-float32", uniform(FloatFormat::F32), 4),
+        ("random-float64", uniform(FloatFormat::F64), 8),
+        ("bernoulli-0.3", Draw::Bernoulli { p: 0.3 }, 1),
+        (
+            "integers-int64-0-1000",
+            Draw::Integers {
+                low: 0,
+                range: 1000,
+                int: IntType::I64,
+            },
+            8,
+        ),
+        (
+            "integers-int64-2**63+1",
+            Draw::Integers {
+                low: -(1 << 62),
+                range: (1 << 63) + 1,
+                int: IntType::I64,
+            },
+            8,
+        ),
+        (
+            "integers-int8-full-endpoint",
+            Draw::Integers {
+                low: -128,
+                range: 256,
+                int: IntType::I8,
+            },
+            1,
+        ),
+    ];
+    for (case, draw, bytes) in others {
+        let want = golden("digests.json", &format!("philox|42|{case}"));
+        assert_eq!(golden_run(h, &draw, bytes), want, "{case}");
+    }
+    let int32 = Draw::Integers {
+        low: -1_000_000_000,
+        range: 2_000_000_000,
+        int: IntType::I32,
+    };
+    assert_eq!(
+        golden_run(h, &int32, 4),
+        golden("digests.json", "philox|42|integers-int32-pm1e9")
+    );
+}
