@@ -56,6 +56,16 @@ def main(argv: List[str]) -> int:
     print(f"device {props.name} (sm_{sm}, {props.multi_processor_count} SMs), driver CUDA {driver // 1000}.{driver % 1000 // 10}")
     print(f"torch {torch.__version__} (CUDA {torch.version.cuda}), NVRTC {nvrtc[0]}.{nvrtc[1]} at {_cuda._configured}")
     print(f"seedstream {seedstream.__version__}")
+    # The first draw compiles the kernels for this SM and loads the cubin: a cubin from a
+    # newer NVRTC than the driver's CUDA version is the case this covers.
+    try:
+        t1 = time.perf_counter()
+        sst.rand(1, generator=seedstream.Generator(0), device=dev)
+        torch.cuda.synchronize(dev)
+        check(True, f"kernels compiled by NVRTC {nvrtc[0]}.{nvrtc[1]} load and run on driver {driver} ({time.perf_counter() - t1:.1f} s)")
+    except RuntimeError as exc:
+        check(False, f"kernels do not load: {exc}")
+        return 1
 
     sizes = list(range(1, 10)) + [4097, 2**20 + 3] + ([] if args.quick else [2**26])
     floats = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
@@ -219,6 +229,7 @@ def _bench(torch: Any, sst: Any, seedstream: Any, dev: Any, props: Any, quick: b
             times.append(start.elapsed_time(end) / 1e3)
         return sorted(times)[len(times) // 2]
 
+    print(f"  device memory bandwidth: {bandwidth:.0f} GB/s" if bandwidth else "  device memory bandwidth: unknown")
     for e in exps:
         n = 2**e
         out = torch.empty(n, device=dev)
@@ -247,11 +258,18 @@ def _bench(torch: Any, sst: Any, seedstream: Any, dev: Any, props: Any, quick: b
             print(f"  2^{e} {name:20s} seedstream {gbs:8.1f} GB/s ({share})  torch {n * bytes_per_element / t_torch / 1e9:8.1f} GB/s  ratio {t_torch / t_ours:.2f}x")
 
 
+# Nominal memory bandwidth (GB/s, vendor data sheets) where torch does not report the clock.
+_NOMINAL_GBS = {"H200": 4800.0, "H100 SXM": 3350.0, "H100 80GB HBM3": 3350.0, "H100 NVL": 3900.0, "H100 PCIe": 2000.0, "A100-SXM4-80GB": 2039.0, "A100-SXM4-40GB": 1555.0}
+
+
 def _peak_bandwidth(props: Any) -> float:
-    """Theoretical memory bandwidth in GB/s from torch's device properties, if it has them."""
+    """Theoretical memory bandwidth in GB/s: from torch's device properties if they hold the
+    memory clock and bus width, else the nominal figure of a known device (0 if unknown)."""
     clock = getattr(props, "memory_clock_rate", 0)  # kHz
     width = getattr(props, "memory_bus_width", 0)  # bits
-    return 2 * clock * 1e3 * width / 8 / 1e9 if clock and width else 0.0
+    if clock and width:
+        return 2 * clock * 1e3 * width / 8 / 1e9
+    return next((v for k, v in _NOMINAL_GBS.items() if k in props.name), 0.0)
 
 
 if __name__ == "__main__":
