@@ -129,6 +129,27 @@ def test_every_kernel_compiles_to_exact_ptx_and_cubin_for_every_arch(nvrtc: str)
     assert _core.cuda_compile(nvrtc, first) == results[first]
 
 
+def test_whitelist_catches_contraction_in_real_compiler_output(nvrtc: str) -> None:
+    """Negative control on NVRTC's own output: the same source compiled without
+    `--fmad=false` holds `fma`, and the check reports it."""
+    try:
+        from cuda.bindings import nvrtc as api  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        pytest.skip("cuda-bindings is not installed")
+    err, prog = api.nvrtcCreateProgram(_core.cuda_source().encode(), b"seedstream.cu", 0, [], [])
+    assert err == api.nvrtcResult.NVRTC_SUCCESS
+    options = [o.encode() for o in _core.cuda_nvrtc_options() if o != "--fmad=false"]
+    options.append(b"--gpu-architecture=sm_90")
+    (err,) = api.nvrtcCompileProgram(prog, len(options), options)
+    assert err == api.nvrtcResult.NVRTC_SUCCESS
+    err, size = api.nvrtcGetPTXSize(prog)
+    ptx = b" " * size
+    (err,) = api.nvrtcGetPTX(prog, ptx)
+    api.nvrtcDestroyProgram(prog)
+    bad = forbidden(ptx.decode(errors="replace"))
+    assert "fma." in bad, bad
+
+
 def test_compiler_errors_and_missing_library_are_clear(nvrtc: str) -> None:
     with pytest.raises(RuntimeError, match="^nvrtc: NVRTC could not be loaded from"):
         _core.cuda_nvrtc_info("/nonexistent/libnvrtc.so.13")
