@@ -4,7 +4,8 @@
 //! torch's CUDA wheels ship), the driver by its name `libcuda.so.1`, so building and
 //! importing need no CUDA. A missing library is an [`Error::Device`] naming it. The
 //! kernels are compiled at first use to a cubin for the device's exact SM and kept per
-//! (device, NVRTC version, source hash). Launches go on the caller's stream in the device's
+//! (device, NVRTC version, source hash), in memory and in a cache directory
+//! ([`cache_file`]) for later processes. Launches go on the caller's stream in the device's
 //! primary context (the one torch uses) and never synchronise.
 
 use std::collections::HashMap;
@@ -473,14 +474,62 @@ fn ensure(rt: &mut Runtime, ordinal: i32, stream: u64) -> Result<ModuleKey> {
              a replay would repeat the same numbers; draw outside the captured region",
         ));
     }
-    let key = (ordinal, rt.nvrtc()?.version()?, source_hash());
+    let version = rt.nvrtc()?.version()?;
+    let key = (ordinal, version, source_hash());
     if !rt.modules.contains_key(&key) {
         let sm = rt.driver()?.sm(ordinal)?;
-        let compiled = rt.nvrtc()?.compile(&source(), sm)?;
-        let module = rt.driver()?.load_module(ordinal, &compiled.cubin)?;
+        let file = cache_file(version, sm);
+        // A cubin from an earlier process, if it loads; else compile and keep it.
+        let cached = file.as_ref().and_then(|f| std::fs::read(f).ok());
+        let module = match cached.map(|c| rt.driver().and_then(|d| d.load_module(ordinal, &c))) {
+            Some(Ok(module)) => module,
+            _ => {
+                let compiled = rt.nvrtc()?.compile(&source(), sm)?;
+                let module = rt.driver()?.load_module(ordinal, &compiled.cubin)?;
+                if let Some(f) = file {
+                    store(&f, &compiled.cubin);
+                }
+                module
+            }
+        };
         rt.modules.insert(key, module);
     }
     Ok(key)
+}
+
+/// Where the cubin of (NVRTC version, SM, source) is kept between processes:
+/// `$SEEDSTREAM_CACHE_DIR`, else `$XDG_CACHE_HOME/seedstream`, else `~/.cache/seedstream`.
+/// An empty `SEEDSTREAM_CACHE_DIR` turns the cache off.
+pub fn cache_file(nvrtc: (i32, i32), sm: i32) -> Option<std::path::PathBuf> {
+    let dir = match std::env::var_os("SEEDSTREAM_CACHE_DIR") {
+        Some(d) if d.is_empty() => return None,
+        Some(d) => std::path::PathBuf::from(d),
+        None => match std::env::var_os("XDG_CACHE_HOME") {
+            Some(d) if !d.is_empty() => std::path::PathBuf::from(d).join("seedstream"),
+            _ => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".cache/seedstream"),
+        },
+    };
+    let hash: String = source_hash()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some(dir.join(format!(
+        "kernels-{hash}-nvrtc{}.{}-sm_{sm}.cubin",
+        nvrtc.0, nvrtc.1
+    )))
+}
+
+/// Writes `bytes` to `file` atomically (a temporary file renamed); failures only cost a
+/// compilation next time.
+fn store(file: &std::path::Path, bytes: &[u8]) {
+    let Some(dir) = file.parent() else { return };
+    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(&tmp, bytes))
+        .and_then(|_| std::fs::rename(&tmp, file));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 fn runtime() -> std::sync::MutexGuard<'static, Option<Runtime>> {
@@ -557,6 +606,27 @@ mod tests {
         assert_eq!(grid_for(1, 132), 1);
         assert_eq!(grid_for(257, 132), 2);
         assert_eq!(grid_for(1 << 30, 132), 132 * 32);
+    }
+
+    #[test]
+    fn cache_file_names_the_source_nvrtc_and_sm() {
+        let f = cache_file((13, 2), 90).unwrap();
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("kernels-") && name.ends_with("-nvrtc13.2-sm_90.cubin"),
+            "{name}"
+        );
+        let hash: String = source_hash()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(name.contains(&hash));
+        let dir =
+            std::env::temp_dir().join(format!("seedstream-cache-test-{}", std::process::id()));
+        let file = dir.join("x.cubin");
+        store(&file, b"abc");
+        assert_eq!(std::fs::read(&file).unwrap(), b"abc");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
