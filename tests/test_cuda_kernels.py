@@ -40,7 +40,9 @@ def nvrtc() -> str:
     return _nvrtc()
 
 
-# Float instructions allowed in the PTX: correctly rounded + - * / sqrt and reciprocal
+# Float instructions allowed in the PTX. Requiring the explicit `.rn` on add/sub/mul matters
+# beyond rounding: the PTX ISA lets ptxas fuse a mul and an add that have no rounding
+# modifier into an FMA, never ones that have it. Allowed: correctly rounded + - * / sqrt and reciprocal
 # (`rcp.rn` is IEEE 1/x, which the compiler emits for `1.0 / x`), conversions that round to
 # nearest (or truncate a float to an integer, exactly as C does), exact widening, and
 # comparisons, moves, loads, stores and selections, which do not round.
