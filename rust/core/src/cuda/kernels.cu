@@ -18,6 +18,8 @@ struct ss_args {
     double f[10];          // float parameters, by method
     ss_u64 u[2];           // integer parameters, by method
 };
+// The layout KernelArgs has (its test checks the offsets on the Rust side).
+static_assert(sizeof(ss_args) == 160 && alignof(ss_args) == 8, "ss_args layout");
 
 template <class T, int E>
 struct alignas(sizeof(T) * E) ss_vec { T v[E]; };

@@ -332,6 +332,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn kernel_args_layout_matches_ss_args() {
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!((size_of::<KernelArgs>(), align_of::<KernelArgs>()), (160, 8));
+        assert_eq!(offset_of!(KernelArgs, first_block), 32);
+        assert_eq!(offset_of!(KernelArgs, n), 40);
+        assert_eq!(offset_of!(KernelArgs, out), 48);
+        assert_eq!(offset_of!(KernelArgs, input), 56);
+        assert_eq!(offset_of!(KernelArgs, f), 64);
+        assert_eq!(offset_of!(KernelArgs, u), 144);
+        assert!(KERNELS_SOURCE.contains("sizeof(ss_args) == 160"));
+    }
+
+    #[test]
     fn hex_literals() {
         assert_eq!(hex_f64(1.0), "0x1p+0");
         assert_eq!(hex_f64(0.5), "0x1p-1");
