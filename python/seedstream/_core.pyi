@@ -18,6 +18,13 @@ __all__ = [
     "_get_chunk_blocks",
     "_set_chunk_blocks",
     "_set_simd_level",
+    "cuda_compile",
+    "cuda_kernels",
+    "cuda_nvrtc_info",
+    "cuda_nvrtc_options",
+    "cuda_set_nvrtc",
+    "cuda_source",
+    "cuda_versions",
     "get_num_threads",
     "philox4x32_10",
     "philox4x64_10",
@@ -45,6 +52,26 @@ def simd_level() -> str:
 
 def _set_simd_level(name: str) -> bool: ...
 def _detmath(name: str, x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]: ...
+def cuda_source() -> str:
+    """The complete CUDA source the kernels are compiled from."""
+
+def cuda_kernels() -> List[str]:
+    """The names of the kernels."""
+
+def cuda_nvrtc_options() -> List[str]:
+    """The options every compilation passes to NVRTC (the architecture is added)."""
+
+def cuda_nvrtc_info(path: str) -> Tuple[Tuple[int, int], List[int]]:
+    """((major, minor), supported SM numbers) of the NVRTC library at `path`."""
+
+def cuda_compile(path: str, arch: int) -> Tuple[bytes, bytes]:
+    """Compiles the kernels with the NVRTC library at `path` for `sm_<arch>`: (PTX, cubin)."""
+
+def cuda_set_nvrtc(path: str) -> None:
+    """Sets the NVRTC library the kernels are compiled with at first use on a device."""
+
+def cuda_versions(device: int) -> Tuple[int, Tuple[int, int], int]:
+    """(driver CUDA version, NVRTC (major, minor), SM of device `device`)."""
 
 @final
 class Stream:
@@ -91,6 +118,18 @@ class Stream:
     def fill_dropout_half(
         self, input: npt.NDArray[np.uint16], out: npt.NDArray[np.uint16], p: float, format: str
     ) -> int: ...
+    def cuda_draw(
+        self,
+        method: str,
+        dtype: str,
+        n: int,
+        out: int,
+        input: int,
+        device: int,
+        stream: int,
+        params: List[Any],
+    ) -> int:
+        """Draws `n` elements of `method` into CUDA device memory at `out`; returns the first block."""
 
 @final
 class FeistelPermutation:

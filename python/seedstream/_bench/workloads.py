@@ -64,7 +64,7 @@ def _torch_threads(env: Env, fn: Callable[[], object], output: str, reset: Reset
 def _cuda_pair(env: Env, output: str, torch_fn: Callable[[], object],
                ss_fn: Optional[Callable[[], object]], reset: Reset = None) -> List[Contender]:
     """torch's CUDA generator and seedstream writing CUDA tensors, all CPU threads allowed
-    (seedstream has no CUDA kernel yet where it computes on the CPU and copies)."""
+    (seedstream's kernels run on the GPU; randperm is computed on the CPU and copied)."""
     out = [Contender("torch-cuda", output, torch_fn, threads=env.cores, device="cuda", reset=reset)]
     if ss_fn is not None:
         out.append(Contender("seedstream-cuda", output, ss_fn, threads=env.cores, device="cuda",

@@ -1,8 +1,10 @@
 """Zero-copy NumPy views of tensors, and the device dispatch point.
 
-CPU tensors are filled in place through a NumPy view of their memory. Other devices have no
-native backend yet: the values are produced on the CPU and copied, so they are identical on
-every device. `meta` tensors hold no data, so nothing is drawn for them.
+CPU tensors are filled in place through a NumPy view of their memory. CUDA tensors are
+filled by seedstream's kernels on the GPU (`_cuda`), for draws that have one and `philox`
+generators. Other devices, and draws without a kernel, get the values produced on the CPU
+and copied. Every path gives the same bits. `meta` tensors hold no data, so nothing is
+drawn for them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import torch
 
 from seedstream._validate import index
+from seedstream.torch import _cuda
 
 _NUMPY_OF = {
     torch.float32: np.float32,
@@ -113,9 +116,16 @@ def target(
     return out
 
 
-def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], arg: str = "out") -> torch.Tensor:
+def fill(
+    t: torch.Tensor,
+    fill_cpu: Callable[[np.ndarray], Any],
+    cuda: Optional[Tuple[Any, str, Tuple[Any, ...]]] = None,
+    arg: str = "out",
+) -> torch.Tensor:
     """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point.
 
+    `cuda` is ``(generator, method, params)`` of the same draw for the GPU kernels (see
+    ``_cuda.launch``); without it a CUDA tensor is filled on the CPU and copied.
     A non-contiguous `t` gets the values of its elements in C order.
     The write counts as an in-place operation for autograd, as torch's own: `t`'s version
     counter moves, so a backward that saved `t` raises instead of reading the new values.
@@ -131,7 +141,7 @@ def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], arg: str = "out
             raise RuntimeError(f"{arg}: several elements share one memory location (an expanded tensor)")
         tmp = empty_cpu(tuple(t.shape), t.dtype) if t.device.type == "cpu" else torch.empty(
             tuple(t.shape), dtype=t.dtype, device=t.device)
-        fill(tmp, fill_cpu, arg)
+        fill(tmp, fill_cpu, cuda, arg)
         with torch.no_grad():
             t.copy_(tmp)
         return t
@@ -140,6 +150,13 @@ def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], arg: str = "out
         if kind == "cpu":
             fill_cpu(numpy_view(t, arg, half_as_bits=False))
             # Writes through a NumPy view are invisible to autograd: count this one.
+            torch.autograd.graph.increment_version(t)
+        elif kind == "cuda" and cuda is not None and _cuda.has_kernels(cuda[0]._stream):
+            # The CPU draw of no elements checks the arguments with the CPU's own messages
+            # and moves nothing; then the kernel draws.
+            fill_cpu(numpy_view(empty_cpu((0,), t.dtype), half_as_bits=False))
+            generator, method, params = cuda
+            _cuda.launch(generator._stream, method, t, params)
             torch.autograd.graph.increment_version(t)
         elif kind != "meta":
             host = empty_cpu(tuple(t.shape), t.dtype)

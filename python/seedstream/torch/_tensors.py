@@ -9,6 +9,7 @@ import torch
 from seedstream import Generator
 from seedstream import _validate as v
 from seedstream.torch import _buffers as buffers
+from seedstream.torch import _cuda
 
 _INT_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 _FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
@@ -38,7 +39,7 @@ def rand(
     bfloat16 hold the float32 values rounded."""
     g = _generator(generator)
     t = buffers.target(buffers.parse_size(size), _float_dtype(dtype), device, out, requires_grad)
-    return buffers.fill(t, lambda a: g.uniform(0.0, 1.0, dtype=a.dtype, out=a))
+    return buffers.fill(t, lambda a: g.uniform(0.0, 1.0, dtype=a.dtype, out=a), (g, "uniform", (0.0, 1.0)))
 
 
 def randn(
@@ -52,7 +53,7 @@ def randn(
     """Standard normal like ``torch.randn``: the values of ``generator.standard_normal``."""
     g = _generator(generator)
     t = buffers.target(buffers.parse_size(size), _float_dtype(dtype), device, out, requires_grad)
-    return buffers.fill(t, lambda a: g.standard_normal(dtype=a.dtype, out=a))
+    return buffers.fill(t, lambda a: g.standard_normal(dtype=a.dtype, out=a), (g, "normal", (0.0, 1.0)))
 
 
 def normal(
@@ -69,7 +70,7 @@ def normal(
     """``torch.normal(mean, std, size)`` with float mean and std: ``generator.normal``."""
     g = _generator(generator)
     t = buffers.target(buffers.parse_size((size,)), _float_dtype(dtype), device, out, requires_grad)
-    return buffers.fill(t, lambda a: g.normal(mean, std, dtype=a.dtype, out=a))
+    return buffers.fill(t, lambda a: g.normal(mean, std, dtype=a.dtype, out=a), (g, "normal", (mean, std)))
 
 
 def trunc_normal(
@@ -88,7 +89,11 @@ def trunc_normal(
     ``torch.nn.init.trunc_normal_``): the values of ``generator.truncated_normal``."""
     g = _generator(generator)
     t = buffers.target(buffers.parse_size(size), _float_dtype(dtype), device, out, requires_grad)
-    return buffers.fill(t, lambda arr: g.truncated_normal(mean, std, a, b, dtype=arr.dtype, out=arr))
+    return buffers.fill(
+        t,
+        lambda arr: g.truncated_normal(mean, std, a, b, dtype=arr.dtype, out=arr),
+        (g, "truncated_normal", (mean, std, a, b)),
+    )
 
 
 def randint(
@@ -111,7 +116,13 @@ def randint(
         raise ValueError(f"dtype: expected an integer dtype, got {dtype}")
     t = buffers.target(buffers.parse_size((size,)), dtype, device, out)
     np_dtype = str(dtype).replace("torch.", "")
-    return buffers.fill(t, lambda a: g.integers(low, high, dtype=np_dtype, out=a))
+    # On the GPU: low and the range, checked by the CPU draw of no elements in `fill`.
+    spec = (g, "integers", (int(low), int(high) - int(low))) if _is_int(low) and _is_int(high) else None
+    return buffers.fill(t, lambda a: g.integers(low, high, dtype=np_dtype, out=a), spec)
+
+
+def _is_int(v: Any) -> bool:
+    return not isinstance(v, bool) and hasattr(type(v), "__index__")
 
 
 def randperm(
@@ -122,7 +133,8 @@ def randperm(
     device: Any = None,
     out: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
-    """A random permutation of ``range(n)``, the values of ``generator.permutation(n)``."""
+    """A random permutation of ``range(n)``, the values of ``generator.permutation(n)``.
+    Fisher–Yates is sequential: on CUDA the permutation is computed on the CPU and copied."""
     g = _generator(generator)
     if dtype != torch.int64:
         raise ValueError(f"dtype: only torch.int64 is supported, got {dtype}")
@@ -153,6 +165,9 @@ def bernoulli(
         if p.device.type == "meta" or (out is not None and out.device.type == "meta"):
             # No data: nothing is drawn, as for every meta tensor.
             return torch.empty(p.shape, dtype=result_dtype, device="meta") if out is None else out
+        if p.device.type == "cuda" and _cuda.has_kernels(g._stream):
+            result = _cuda.bernoulli_probabilities(g._stream, p).to(result_dtype)
+            return result if out is None else out.copy_(result)
         probs = p.detach().to("cpu", torch.float64).contiguous().numpy()
         mask = buffers.target(tuple(p.shape), torch.bool, "cpu", None)
         g.bernoulli(probs, out=buffers.numpy_view(mask))
@@ -161,4 +176,4 @@ def bernoulli(
     if dtype not in (None, torch.bool):
         raise ValueError(f"dtype: a float p gives torch.bool, got {dtype}")
     t = buffers.target(buffers.parse_size(size), torch.bool, device, out)
-    return buffers.fill(t, lambda a: g.bernoulli(p, out=a))
+    return buffers.fill(t, lambda a: g.bernoulli(p, out=a), (g, "bernoulli", (p,)))

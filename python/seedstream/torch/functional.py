@@ -14,6 +14,7 @@ from seedstream import _validate as v
 from seedstream._core import Stream
 from seedstream._validate import probability
 from seedstream.torch import _buffers as b
+from seedstream.torch import _cuda
 
 _DROPOUT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
@@ -25,10 +26,12 @@ def _apply(stream: Stream, x: torch.Tensor, p: float) -> Tuple[torch.Tensor, int
     if x.device.type == "meta":
         return torch.empty_like(x, memory_format=torch.contiguous_format), stream.position
     x = x.contiguous()
+    if x.device.type == "cuda" and _cuda.has_kernels(stream):
+        return _cuda.dropout(stream, x, p)  # one fused mask-and-scale kernel, no mask stored
     if x.device.type == "cpu":
         out = b.empty_cpu(tuple(x.shape), x.dtype)
         host_in, host_out = x, out
-    else:  # no native kernel on this device yet: same bits, computed on the CPU
+    else:  # no native kernel for this device or algorithm: same bits, computed on the CPU
         out = torch.empty_like(x, memory_format=torch.contiguous_format)
         host_in, host_out = x.cpu(), b.empty_cpu(tuple(x.shape), x.dtype)
     xi = b.numpy_view(host_in.detach(), "input")

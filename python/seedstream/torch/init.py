@@ -27,22 +27,22 @@ def _check(tensor: Any, generator: Any) -> None:
         raise TypeError("tensor: expected a float32, float64, float16 or bfloat16 tensor")
 
 
-def _fill(tensor: torch.Tensor, draw: Any) -> torch.Tensor:
+def _fill(tensor: torch.Tensor, draw: Any, cuda: Any) -> torch.Tensor:
     # A meta tensor holds no data: nothing is drawn (init_module gives every tensor its own
     # stream, so positions of other tensors never depend on it).
-    return buffers.fill(tensor, draw, "tensor")
+    return buffers.fill(tensor, draw, cuda, "tensor")
 
 
 def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator) -> torch.Tensor:
     """Fills with U(a, b): ``generator.uniform(a, b)`` in the tensor's dtype."""
     _check(tensor, generator)
-    return _fill(tensor, lambda arr: generator.uniform(a, b, dtype=arr.dtype, out=arr))
+    return _fill(tensor, lambda arr: generator.uniform(a, b, dtype=arr.dtype, out=arr), (generator, "uniform", (a, b)))
 
 
 def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator) -> torch.Tensor:
     """Fills with N(mean, std^2): ``generator.normal(mean, std)`` in the tensor's dtype."""
     _check(tensor, generator)
-    return _fill(tensor, lambda arr: generator.normal(mean, std, dtype=arr.dtype, out=arr))
+    return _fill(tensor, lambda arr: generator.normal(mean, std, dtype=arr.dtype, out=arr), (generator, "normal", (mean, std)))
 
 
 def trunc_normal_(
@@ -56,7 +56,11 @@ def trunc_normal_(
 ) -> torch.Tensor:
     """Fills with N(mean, std^2) truncated to [a, b] (absolute bounds, as torch)."""
     _check(tensor, generator)
-    return _fill(tensor, lambda arr: generator.truncated_normal(mean, std, a, b, dtype=arr.dtype, out=arr))
+    return _fill(
+        tensor,
+        lambda arr: generator.truncated_normal(mean, std, a, b, dtype=arr.dtype, out=arr),
+        (generator, "truncated_normal", (mean, std, a, b)),
+    )
 
 
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, *, generator: Generator) -> torch.Tensor:

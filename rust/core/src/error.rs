@@ -10,9 +10,18 @@ pub enum Error {
     InvalidArgument { name: &'static str, reason: String },
     /// A buffer that cannot be allocated (maps to `MemoryError`).
     OutOfMemory { name: &'static str, bytes: u128 },
+    /// A device, its driver or its compiler is missing or failed (maps to `RuntimeError`).
+    Device { name: &'static str, reason: String },
 }
 
 impl Error {
+    pub(crate) fn device(name: &'static str, reason: impl Into<String>) -> Self {
+        Error::Device {
+            name,
+            reason: reason.into(),
+        }
+    }
+
     pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument {
             name,
@@ -28,6 +37,7 @@ impl fmt::Display for Error {
             Error::OutOfMemory { name, bytes } => {
                 write!(f, "{name}: cannot allocate {bytes} bytes")
             }
+            Error::Device { name, reason } => write!(f, "{name}: {reason}"),
         }
     }
 }

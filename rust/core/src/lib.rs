@@ -12,6 +12,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod bitgen;
+pub mod cuda;
 pub mod detmath;
 pub mod distr;
 pub mod error;

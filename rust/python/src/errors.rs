@@ -1,6 +1,6 @@
 //! The single conversion from core errors to Python exceptions.
 
-use pyo3::exceptions::{PyMemoryError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::PyErr;
 
 /// Wraps a core error so that `?` converts it (the orphan rule forbids a direct `From`).
@@ -19,6 +19,7 @@ impl From<CoreError> for PyErr {
                 PyValueError::new_err(e.0.to_string())
             }
             seedstream_core::Error::OutOfMemory { .. } => PyMemoryError::new_err(e.0.to_string()),
+            seedstream_core::Error::Device { .. } => PyRuntimeError::new_err(e.0.to_string()),
         }
     }
 }

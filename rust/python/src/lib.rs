@@ -4,6 +4,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod bitgen;
+mod cuda;
 mod errors;
 mod feistel;
 mod pcg;
@@ -191,6 +192,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(_set_simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(_detmath, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_source, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_kernels, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_nvrtc_options, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_nvrtc_info, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_compile, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_set_nvrtc, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_versions, m)?)?;
     m.add_class::<stream::Stream>()?;
     m.add_class::<pcg::Pcg64Engine>()?;
     m.add_class::<seed_sequence::SeedSequence>()?;

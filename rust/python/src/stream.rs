@@ -567,6 +567,103 @@ impl Stream {
         Ok(first)
     }
 
+    /// Draws on a CUDA device: `n` elements of `method` into device memory at `out` (and
+    /// reading `input`, for "bernoulli_p" and "dropout"), launched on `stream` (a CUstream)
+    /// of device `device`. The position moves as the CPU draw's would, at launch; nothing
+    /// waits for the GPU. Returns the first block. `method` and `params`: "uniform" (low,
+    /// high), "normal" (loc, scale), "truncated_normal" (loc, scale, a, b), "integers"
+    /// (low, range) with `dtype` an integer name, "bernoulli" (p,), "bernoulli_p" (),
+    /// "dropout" (p,); `dtype` names the output format as for the CPU fills.
+    #[allow(clippy::too_many_arguments)]
+    fn cuda_draw(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        dtype: &str,
+        n: u64,
+        out: u64,
+        input: u64,
+        device: i32,
+        stream: u64,
+        params: Vec<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        use seedstream_core::cuda::{driver, Draw, IntType};
+        if self.algorithm != Algorithm::Philox {
+            return Err(PyValueError::new_err(format!(
+                "generator: CUDA kernels need a 'philox' stream, got {:?}",
+                self.algorithm.name()
+            )));
+        }
+        let f = |i: usize| -> PyResult<f64> {
+            params
+                .get(i)
+                .ok_or_else(|| {
+                    PyValueError::new_err(format!("params: {method} needs more parameters"))
+                })?
+                .extract::<f64>()
+        };
+        let format = || {
+            FloatFormat::from_name(dtype).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "dtype: expected 'float64', 'float32', 'float16' or 'bfloat16', got {dtype:?}"
+                ))
+            })
+        };
+        let draw = match method {
+            "uniform" => Draw::Uniform(core(UniformRange::new(f(0)?, f(1)?, format()?))?),
+            "normal" => {
+                core(Normal::new(f(0)?, f(1)?))?;
+                Draw::Normal {
+                    loc: f(0)?,
+                    scale: f(1)?,
+                    format: format()?,
+                }
+            }
+            "truncated_normal" => Draw::TruncatedNormal(core(TruncatedNormal::new(
+                f(0)?,
+                f(1)?,
+                f(2)?,
+                f(3)?,
+                format()?,
+            ))?),
+            "integers" => {
+                let low: i128 = params
+                    .first()
+                    .map(|p| p.extract())
+                    .transpose()?
+                    .unwrap_or(0);
+                let range: u128 = params.get(1).map(|p| p.extract()).transpose()?.unwrap_or(0);
+                let int = IntType::from_name(dtype).ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "dtype: expected 'int64', 'int32', 'int16', 'int8' or 'uint8', got {dtype:?}"
+                    ))
+                })?;
+                Draw::Integers { low, range, int }
+            }
+            "bernoulli" => Draw::Bernoulli { p: f(0)? },
+            "bernoulli_p" => Draw::BernoulliPerElement,
+            "dropout" => Draw::Dropout {
+                p: f(0)?,
+                format: format()?,
+            },
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "method: no CUDA kernel for {method:?}"
+                )))
+            }
+        };
+        // Every check, the libraries and the compilation come first: a draw that fails
+        // leaves the position where it was.
+        let mut launch = core(draw.launch(&self.key, 0, n, out, input))?;
+        py.detach(|| driver::prepare(device, stream))
+            .map_err(CoreError)?;
+        let first = self.take(launch.blocks)?;
+        launch.args.first_block = first;
+        py.detach(|| driver::launch(device, stream, &launch))
+            .map_err(CoreError)?;
+        Ok(first)
+    }
+
     /// Shuffles along axis 0 in place: `x` is a 1-D uint8/16/32/64 array (one item per row)
     /// or a 2-D uint8 array (one row of bytes per item).
     fn shuffle_rows(&self, py: Python<'_>, x: &Bound<'_, PyUntypedArray>) -> PyResult<()> {

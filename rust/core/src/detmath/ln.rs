@@ -12,13 +12,13 @@
 use super::{horner_f32, horner_f64};
 
 /// Bits of the binary64 nearest to sqrt(2)/2: subtracting them centres the mantissa range.
-const SQRT1_2_BITS_F64: u64 = 0x3FE6_A09E_667F_3BCD;
-const MANTISSA_F64: u64 = (1 << 52) - 1;
+pub(crate) const SQRT1_2_BITS_F64: u64 = 0x3FE6_A09E_667F_3BCD;
+pub(crate) const MANTISSA_F64: u64 = (1 << 52) - 1;
 /// ln(2) split so that `k * LN2_HI_F64` is exact for |k| < 2^21 (32 significant bits).
-const LN2_HI_F64: f64 = 0.6931471803691238; // 0x1.62e42feep-1
-const LN2_LO_F64: f64 = 1.9082149292705877e-10; // 0x1.a39ef35793c76p-33
+pub(crate) const LN2_HI_F64: f64 = 0.6931471803691238; // 0x1.62e42feep-1
+pub(crate) const LN2_LO_F64: f64 = 1.9082149292705877e-10; // 0x1.a39ef35793c76p-33
 /// P(z) ~ (2 atanh(s) - 2 s) / s^3 on z = s^2 in [0, 0.02947].
-const LN_P_F64: [f64; 7] = [
+pub(crate) const LN_P_F64: [f64; 7] = [
     0.666666666666667,   // 0x1.5555555555558p-1
     0.3999999999989889,  // 0x1.9999999995273p-2
     0.28571428626253836, // 0x1.2492492dfd86cp-2
@@ -28,13 +28,13 @@ const LN_P_F64: [f64; 7] = [
     0.14617807153417325, // 0x1.2b5f68a50d903p-3
 ];
 
-const SQRT1_2_BITS_F32: u32 = 0x3F35_04F3;
-const MANTISSA_F32: u32 = (1 << 23) - 1;
+pub(crate) const SQRT1_2_BITS_F32: u32 = 0x3F35_04F3;
+pub(crate) const MANTISSA_F32: u32 = (1 << 23) - 1;
 /// ln(2) split so that `k * LN2_HI_F32` is exact for |k| < 2^12 (12 significant bits).
-const LN2_HI_F32: f32 = 0.69311523; // 0x1.62ep-1
-const LN2_LO_F32: f32 = 3.1946183e-5; // 0x1.0bfbe8p-15
+pub(crate) const LN2_HI_F32: f32 = 0.69311523; // 0x1.62ep-1
+pub(crate) const LN2_LO_F32: f32 = 3.1946183e-5; // 0x1.0bfbe8p-15
 /// P(z) for binary32, three terms.
-const LN_P_F32: [f32; 3] = [
+pub(crate) const LN_P_F32: [f32; 3] = [
     0.66666687, // 0x1.55555cp-1
     0.3998876,  // 0x1.997c22p-2
     0.29580986, // 0x1.2ee8c8p-2

@@ -18,7 +18,7 @@ use super::{horner_f64, ln_f64};
 // kept as printed there, so they can be checked against the paper; each parses to the
 // binary64 value listed in docs/spec.md#normal-quantile.
 #[allow(clippy::excessive_precision)]
-const A: [f64; 8] = [
+pub(crate) const A: [f64; 8] = [
     3.3871328727963666080e0,
     1.3314166789178437745e+2,
     1.9715909503065514427e+3,
@@ -29,7 +29,7 @@ const A: [f64; 8] = [
     2.5090809287301226727e+3,
 ];
 #[allow(clippy::excessive_precision)]
-const B: [f64; 8] = [
+pub(crate) const B: [f64; 8] = [
     1.0,
     4.2313330701600911252e+1,
     6.8718700749205790830e+2,
@@ -40,7 +40,7 @@ const B: [f64; 8] = [
     5.2264952788528545610e+3,
 ];
 #[allow(clippy::excessive_precision)]
-const C: [f64; 8] = [
+pub(crate) const C: [f64; 8] = [
     1.42343711074968357734e0,
     4.63033784615654529590e0,
     5.76949722146069140550e0,
@@ -51,7 +51,7 @@ const C: [f64; 8] = [
     7.74545014278341407640e-4,
 ];
 #[allow(clippy::excessive_precision)]
-const D: [f64; 8] = [
+pub(crate) const D: [f64; 8] = [
     1.0,
     2.05319162663775882187e0,
     1.67638483018380384940e0,
@@ -62,7 +62,7 @@ const D: [f64; 8] = [
     1.05075007164441684324e-9,
 ];
 #[allow(clippy::excessive_precision)]
-const E: [f64; 8] = [
+pub(crate) const E: [f64; 8] = [
     6.65790464350110377720e0,
     5.46378491116411436990e0,
     1.78482653991729133580e0,
@@ -73,7 +73,7 @@ const E: [f64; 8] = [
     2.01033439929228813265e-7,
 ];
 #[allow(clippy::excessive_precision)]
-const F: [f64; 8] = [
+pub(crate) const F: [f64; 8] = [
     1.0,
     5.99832206555887937690e-1,
     1.36929880922735805310e-1,
@@ -86,10 +86,10 @@ const F: [f64; 8] = [
 
 /// |q| at or below which the central approximation is used.
 pub const CENTRAL_LIMIT: f64 = 0.425;
-const CENTRAL_R0: f64 = 0.180625; // 0.425^2
+pub(crate) const CENTRAL_R0: f64 = 0.180625; // 0.425^2
 /// r = sqrt(-ln p) at or below which the first tail approximation is used.
-const TAIL_SPLIT: f64 = 5.0;
-const TAIL_SHIFT_NEAR: f64 = 1.6;
+pub(crate) const TAIL_SPLIT: f64 = 5.0;
+pub(crate) const TAIL_SHIFT_NEAR: f64 = 1.6;
 
 /// Phi^-1(1/2 + q) for |q| <= 0.425.
 #[inline(always)]

@@ -14,14 +14,14 @@
 use super::{horner_f32, horner_f64};
 
 /// sin(pi t / 4) / t as a polynomial in t^2, t in [0, 1] (binary32).
-const SIN_F32: [f32; 4] = [
+pub(crate) const SIN_F32: [f32; 4] = [
     std::f32::consts::FRAC_PI_4, // 0x1.921fb6p-1 (the fit's leading term is pi/4 itself)
     -0.080745436,                // -0x1.4abbbap-4
     0.0024900069,                // 0x1.465ec4p-9
     -3.595429e-05,               // -0x1.2d9b4p-15
 ];
 /// cos(pi t / 4) as a polynomial in t^2 (binary32).
-const COS_F32: [f32; 5] = [
+pub(crate) const COS_F32: [f32; 5] = [
     1.0,           // 0x1p+0
     -0.30842513,   // -0x1.3bd3ccp-2
     0.015854325,   // 0x1.03c1dcp-6
@@ -29,7 +29,7 @@ const COS_F32: [f32; 5] = [
     3.5297971e-06, // 0x1.d9c2e8p-19
 ];
 /// sin(pi t / 4) / t as a polynomial in t^2 (binary64).
-const SIN_F64: [f64; 7] = [
+pub(crate) const SIN_F64: [f64; 7] = [
     std::f64::consts::FRAC_PI_4, // 0x1.921fb54442d18p-1 (the fit's leading term is pi/4 itself)
     -0.08074551218828054,        // -0x1.4abbce625be41p-4
     0.002490394570188844,        // 0x1.466bc677587f8p-9
@@ -39,7 +39,7 @@ const SIN_F64: [f64; 7] = [
     6.877360573166326e-12,       // 0x1.e3f38399551bfp-38
 ];
 /// cos(pi t / 4) as a polynomial in t^2 (binary64).
-const COS_F64: [f64; 8] = [
+pub(crate) const COS_F64: [f64; 8] = [
     1.0,                     // 0x1p+0
     -0.30842513753404244,    // -0x1.3bd3cc9be45dep-2
     0.01585434424381542,     // 0x1.03c1f081b5aacp-6

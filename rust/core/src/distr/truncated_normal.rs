@@ -148,6 +148,24 @@ impl TruncatedNormal {
         self.format
     }
 
+    /// The per-draw values a device kernel takes: whether the far-tail method applies, and
+    /// `(loc, scale, lo, hi)` followed by the method's constants (general: `c0, w, log_pb,
+    /// ratio_lower, log_qa, ratio_upper`; far tail: `sign, t1, s1, ratio`, then zeros).
+    pub fn kernel_constants(&self) -> (bool, [f64; 10]) {
+        let head = [self.loc, self.scale, self.lo, self.hi];
+        let (far, tail) = match self.method {
+            Method::General(g) => (
+                false,
+                [g.c0, g.w, g.log_pb, g.ratio_lower, g.log_qa, g.ratio_upper],
+            ),
+            Method::FarTail(f) => (true, [f.sign, f.t1, f.s1, f.ratio, 0.0, 0.0]),
+        };
+        let mut all = [0.0; 10];
+        all[..4].copy_from_slice(&head);
+        all[4..].copy_from_slice(&tail);
+        (far, all)
+    }
+
     /// Fills `out` (of this draw's format) from blocks `first_block..`.
     pub fn fill<B: BlockFn>(&self, src: &B, first_block: u64, out: FloatSlice<'_>) -> Result<()> {
         if out.format() != self.format {

@@ -180,6 +180,11 @@ impl UniformRange {
         self.format
     }
 
+    /// `(low, high - low, lo, hi)`: the per-draw values a device kernel takes.
+    pub fn kernel_constants(&self) -> [f64; 4] {
+        [self.low, self.span, self.lo, self.hi]
+    }
+
     /// Fills `out` (of this draw's format) from blocks `first_block..`.
     pub fn fill<B: BlockFn>(&self, src: &B, first_block: u64, out: FloatSlice<'_>) -> Result<()> {
         if out.format() != self.format {
