@@ -116,13 +116,12 @@ def randint(
         raise ValueError(f"dtype: expected an integer dtype, got {dtype}")
     t = buffers.target(buffers.parse_size((size,)), dtype, device, out)
     np_dtype = str(dtype).replace("torch.", "")
-    # On the GPU: low and the range, checked by the CPU draw of no elements in `fill`.
-    spec = (g, "integers", (int(low), int(high) - int(low))) if _is_int(low) and _is_int(high) else None
+    spec = None
+    if t.device.type == "cuda":
+        g.integers(low, high, size=0, dtype=np_dtype)  # the CPU's checks and messages; draws nothing
+        spec = (g, "integers", (int(low), int(high) - int(low)))
     return buffers.fill(t, lambda a: g.integers(low, high, dtype=np_dtype, out=a), spec)
 
-
-def _is_int(v: Any) -> bool:
-    return not isinstance(v, bool) and hasattr(type(v), "__index__")
 
 
 def randperm(
