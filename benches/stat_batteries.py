@@ -236,7 +236,8 @@ def run_dieharder(binary: str, src: WordSource, test: int, ntuple: Optional[int]
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
-    text = proc.stdout.read().decode("utf-8", "replace")
+    with proc.stdout:
+        text = proc.stdout.read().decode("utf-8", "replace")
     proc.wait()
     try:
         stdin.close()
