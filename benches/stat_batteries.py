@@ -321,9 +321,27 @@ def deciles(ps: Sequence[float]) -> List[int]:
     return counts
 
 
+def mark_rerun_checks(rows: Sequence[Dict[str, Any]]) -> None:
+    """Sets ``checks`` on each rerun row: whether it repeats a flagged p-value of the first
+    run. A rerun repeats the whole test (sts_serial gives 30 p-values); only the p-values
+    that were flagged are checked, as each of the others may be WEAK by chance again."""
+    first: Dict[Tuple[int, int], List[Dict[str, Any]]] = {}
+    for r in rows:
+        if not r.get("rerun"):
+            first.setdefault((r["d"], r["segment"]), []).append(r)
+    position: Dict[Tuple[int, int], int] = {}
+    for r in rows:
+        if r.get("rerun"):
+            k = (r["d"], r["segment"])
+            i = position.get(k, 0)
+            position[k] = i + 1
+            original = first.get((r["d"], r["segment"] - 1), [])
+            r["checks"] = i < len(original) and original[i]["assessment"] != "PASSED"
+
+
 def summarize_dieharder(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     first = [r for r in rows if not r.get("rerun")]
-    reruns = [r for r in rows if r.get("rerun")]
+    reruns = [r for r in rows if r.get("rerun") and r.get("checks", True)]
     n = len(first)
     flagged = sum(r["assessment"] != "PASSED" for r in first)
     failed = sum(r["assessment"] == "FAILED" for r in first)
@@ -355,7 +373,7 @@ def summarize_nist(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
 
 def verdict(configs: Dict[str, Dict[str, Any]]) -> Tuple[bool, List[str]]:
     """PASS when no count of flagged p-values is beyond chance and every flagged dieharder
-    test passes again on fresh data; the reasons otherwise."""
+    p-value passes again on fresh data; the reasons otherwise."""
     reasons = []
     for name, c in configs.items():
         d = c.get("dieharder_summary")
@@ -364,8 +382,8 @@ def verdict(configs: Dict[str, Dict[str, Any]]) -> Tuple[bool, List[str]]:
                 reasons.append(f"{name}: {d['weak'] + d['failed']} WEAK/FAILED of {d['p_values']} "
                                f"dieharder p-values (P = {d['p_at_least_observed']:.2g})")
             if d["reruns_not_passed"]:
-                reasons.append(f"{name}: {d['reruns_not_passed']} dieharder test(s) flagged again "
-                               "on fresh data")
+                reasons.append(f"{name}: {d['reruns_not_passed']} dieharder p-value(s) flagged "
+                               "again on fresh data")
         s = c.get("nist_summary")
         if s and s["p_at_least_observed"] < COUNT_LEVEL:
             reasons.append(f"{name}: {s['below_alpha']} NIST p-values below {NIST_ALPHA} of "
@@ -439,7 +457,7 @@ def write_markdown(path: str, result: Dict[str, Any]) -> None:
               f"deviation sqrt(n * {2 * WEAK} * {1 - 2 * WEAK}). A few WEAK are expected; a "
               "count far above that, or a test that stays WEAK on fresh data, is a finding. "
               "Each WEAK or FAILED test is run once more on the next unused segment (the "
-              "`rerun` rows). NIST SP 800-22 fails a p-value below 0.01: 1% expected. "
+              "`r` rows). NIST SP 800-22 fails a p-value below 0.01: 1% expected. "
               f"P(>= observed) is the binomial probability of at least that many flagged "
               f"p-values by chance; the verdict fails below {COUNT_LEVEL}.", ""]
 
@@ -463,13 +481,16 @@ def write_markdown(path: str, result: Dict[str, Any]) -> None:
     if any(configs[n].get("dieharder") for n in names):
         lines += ["## dieharder p-values", "",
                   "One row per test and ntuple (sts_serial and some others give two p-values: "
-                  "both are listed). `W`: WEAK, `F`: FAILED, `r`: rerun on fresh data.", "",
+                  "both are listed). `W`: WEAK, `F`: FAILED, `r`: the same p-value of the test "
+                  "run again on fresh data (the JSON file has the whole rerun).", "",
                   "| test | ntup | " + " | ".join(names) + " |",
                   "| --- | ---: |" + " ---: |" * len(names)]
         keys: List[Tuple[str, int]] = []
         cells: Dict[Tuple[str, int, str], List[str]] = {}
         for n in names:
             for r in configs[n].get("dieharder", []):
+                if r.get("rerun") and not r.get("checks", True):
+                    continue
                 k = (r["test"], r["ntup"])
                 if k not in keys:
                     keys.append(k)
@@ -561,12 +582,26 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+def summarize_all(configs: Dict[str, Dict[str, Any]]) -> None:
+    for entry in configs.values():
+        if entry.get("dieharder"):
+            mark_rerun_checks(entry["dieharder"])
+            entry["dieharder_summary"] = summarize_dieharder(entry["dieharder"])
+        if entry.get("nist"):
+            entry["nist_summary"] = summarize_nist(entry["nist"])
+
+
 def rewrite_report(argv: Sequence[str]) -> int:
     """Writes the Markdown report again from a result's JSON file."""
     if len(argv) != 1 or not argv[0].endswith(".json"):
         raise SystemExit("usage: stat_batteries.py report RESULT.json")
     with open(argv[0]) as f:
         result = json.load(f)
+    summarize_all(result["configs"])
+    ok, reasons = verdict(result["configs"])
+    result["verdict"] = {"pass": ok, "reasons": reasons, "line": verdict_line(result)}
+    with open(argv[0], "w") as f:
+        json.dump(result, f, indent=1)
     write_markdown(argv[0][: -len(".json")] + ".md", result)
     print(verdict_line(result))
     return 0
@@ -679,19 +714,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 log(f"{config}: NIST sequence {s}: "
                     + ", ".join(f"{r['test']} {'ok' if r['passed'] else r['passed']}" for r in rows))
             entry["elapsed_s"] = time.perf_counter() - c_start
-            if tests:
-                entry["dieharder_summary"] = summarize_dieharder(entry["dieharder"])
-            if nist_seqs:
-                entry["nist_summary"] = summarize_nist(entry["nist"])
+            summarize_all({config: entry})
             log(f"{config} done in {entry['elapsed_s'] / 60:.1f} min ({ci + 1} of {len(configs)})")
     except KeyboardInterrupt:
         notes.append(f"interrupted after {len(results)} configuration(s); the last one is partial")
         for entry in results.values():
             entry.setdefault("elapsed_s", time.perf_counter() - started)
-            if entry["dieharder"]:
-                entry["dieharder_summary"] = summarize_dieharder(entry["dieharder"])
-            if entry["nist"]:
-                entry["nist_summary"] = summarize_nist(entry["nist"])
+        summarize_all(results)
 
     host = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname().split(".")[0]) or "host"
     meta = {

@@ -177,3 +177,17 @@ def test_dieharder_end_to_end(sb, tmp_path):
         assert row["test"] == "diehard_birthdays" and row["psamples"] == 1
         assert 0.0 <= row["p"] <= 1.0
     assert result["meta"]["dieharder"]
+
+
+def test_a_rerun_checks_only_the_flagged_p_values(sb):
+    # sts_serial gives many p-values per run; its rerun is judged on the one that was WEAK,
+    # not on the others, any of which may be WEAK by chance.
+    first = [dict(r, d=102, segment=4) for r in _rows(sb, [0.5, 0.999, 0.5], rerun=False)]
+    again = [dict(r, d=102, segment=5) for r in _rows(sb, [0.999, 0.5, 0.5], rerun=True)]
+    rows = first + again
+    sb.mark_rerun_checks(rows)
+    assert [r.get("checks") for r in again] == [False, True, False]
+    d = sb.summarize_dieharder(rows)
+    assert (d["p_values"], d["weak"], d["reruns"], d["reruns_not_passed"]) == (3, 1, 1, 0)
+    ok, _ = sb.verdict({"raw": {"dieharder_summary": d}})
+    assert ok
