@@ -191,3 +191,12 @@ def test_a_rerun_checks_only_the_flagged_p_values(sb):
     assert (d["p_values"], d["weak"], d["reruns"], d["reruns_not_passed"]) == (3, 1, 1, 0)
     ok, _ = sb.verdict({"raw": {"dieharder_summary": d}})
     assert ok
+
+
+def test_nist_tests_that_nistrng_gets_wrong_are_not_counted(sb):
+    rows = [{"test": "monobit", "p_values": [0.5], "passed": True},
+            {"test": "overlapping_template_matching", "p_values": [0.0], "passed": False}]
+    s = sb.summarize_nist(rows)
+    assert (s["p_values"], s["below_alpha"]) == (1, 0)
+    assert s["excluded_tests"] == ["overlapping_template_matching"]
+    assert not set(sb.NIST_DEFAULT) & set(sb.NIST_BROKEN)
