@@ -519,9 +519,9 @@ def write_markdown(path: str, result: Dict[str, Any]) -> None:
 
     if any(configs[n].get("nist") for n in names):
         lines += ["## NIST SP 800-22 p-values (nistrng)", "",
-                  "One cell per sequence, p-values separated by spaces (tests with several "
-                  "p-values list all; nistrng reports 0 for a failed non-overlapping template "
-                  "test). `*`: below 0.01.", "",
+                  "One cell per sequence (` / ` between sequences), p-values separated by "
+                  "spaces (serial and cumulative sums give 2, random excursion variant 18). "
+                  "`*`: below 0.01.", "",
                   "| test | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
         tests: List[str] = []
         for n in names:
