@@ -15,6 +15,7 @@ Four streams (``--configs``):
 - ``seeds``: ``Generator(seed) ... Generator(seed + k - 1)`` (consecutive integer seeds),
   interleaved word by word.
 - ``pcg64``: ``Generator(seed, algorithm="pcg64")``, its word stream.
+- ``numpy`` (not in the default run): NumPy's own ``PCG64(seed)``, to calibrate the batteries.
 
 Each dieharder test reads its own segment of the stream(s): segment ``i`` starts every
 stream at block ``i * 2**40``, so no two tests see the same words. dieharder reads raw
@@ -49,7 +50,10 @@ CONFIGS = {
     "children": "Generator(seed).child(0 .. k-1), interleaved word by word",
     "seeds": "Generator(seed), Generator(seed+1), ... Generator(seed+k-1), interleaved word by word",
     "pcg64": 'Generator(seed, algorithm="pcg64"): one word stream',
+    "numpy": "numpy.random.PCG64(seed).random_raw() as uint32 words: a reference, not seedstream",
 }
+# The default run; "numpy" calibrates the batteries themselves against NumPy's generator.
+DEFAULT_CONFIGS = ["raw", "children", "seeds", "pcg64"]
 
 # Blocks between segments: far more than any test reads (2**42 words, 16 TiB).
 SEGMENT_BLOCKS = 1 << 40
@@ -135,6 +139,12 @@ class WordSource:
 
     def __init__(self, config: str, seed: int, streams: int, segment: int,
                  chunk_words: int = CHUNK_WORDS) -> None:
+        self.numpy: Optional[np.random.PCG64] = None
+        if config == "numpy":
+            # Two uint64 draws per 4-word block, so segments line up with seedstream's.
+            self.numpy = np.random.PCG64(seed).advance(2 * segment * SEGMENT_BLOCKS)
+            self.chunk = np.empty(chunk_words - chunk_words % 2, dtype=np.uint32)
+            return
         self.gens = make_streams(config, seed, streams)
         for g in self.gens:
             g.advance(segment * SEGMENT_BLOCKS)
@@ -145,6 +155,9 @@ class WordSource:
 
     def next_chunk(self) -> np.ndarray:
         """The next chunk (a buffer reused by the next call)."""
+        if self.numpy is not None:
+            self.chunk[:] = self.numpy.random_raw(self.chunk.size // 2).view(np.uint32)
+            return self.chunk
         if len(self.gens) == 1:
             self.gens[0].bits(dtype=np.uint32, out=self.chunk)
             return self.chunk
@@ -630,8 +643,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if argv and argv[0] == "report":
         return rewrite_report(argv[1:])
     p = argparse.ArgumentParser(description="dieharder and NIST SP 800-22 on seedstream's streams.")
-    p.add_argument("--configs", default=",".join(CONFIGS),
-                   help=f"comma-separated, from {', '.join(CONFIGS)} (default: all)")
+    p.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
+                   help=f"comma-separated, from {', '.join(CONFIGS)} (default: all but numpy)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--streams", type=int, default=16, help="k for children and seeds (default 16)")
     p.add_argument("--tests", default="default",

@@ -200,3 +200,9 @@ def test_nist_tests_that_nistrng_gets_wrong_are_not_counted(sb):
     assert (s["p_values"], s["below_alpha"]) == (1, 0)
     assert s["excluded_tests"] == ["overlapping_template_matching"]
     assert not set(sb.NIST_DEFAULT) & set(sb.NIST_BROKEN)
+
+
+def test_numpy_reference_source(sb):
+    got = sb.WordSource("numpy", 3, 16, 2, chunk_words=64).take(100)
+    bitgen = np.random.PCG64(3).advance(2 * 2 * sb.SEGMENT_BLOCKS)
+    assert np.array_equal(got, bitgen.random_raw(50).view(np.uint32))
