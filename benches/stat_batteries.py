@@ -415,7 +415,17 @@ def verdict(configs: Dict[str, Dict[str, Any]]) -> Tuple[bool, List[str]]:
         if s and s["p_at_least_observed"] < COUNT_LEVEL:
             reasons.append(f"{name}: {s['below_alpha']} NIST p-values below {NIST_ALPHA} of "
                            f"{s['p_values']} (P = {s['p_at_least_observed']:.2g})")
+    n, flagged = dieharder_totals(configs)
+    if len(configs) > 1 and binom_sf(flagged, n, 2 * WEAK) < COUNT_LEVEL:
+        reasons.append(f"all: {flagged} WEAK/FAILED of {n} dieharder p-values "
+                       f"(P = {binom_sf(flagged, n, 2 * WEAK):.2g})")
     return (not reasons), reasons
+
+
+def dieharder_totals(configs: Dict[str, Dict[str, Any]]) -> Tuple[int, int]:
+    """Number of first-run dieharder p-values and how many of them are WEAK or FAILED."""
+    dh = [c["dieharder_summary"] for c in configs.values() if c.get("dieharder_summary")]
+    return sum(d["p_values"] for d in dh), sum(d["weak"] + d["failed"] for d in dh)
 
 
 # --- report --------------------------------------------------------------------------------
@@ -432,9 +442,11 @@ def verdict_line(result: Dict[str, Any]) -> str:
     parts = []
     if dh:
         n = sum(d["p_values"] for d in dh)
+        flagged = sum(d["weak"] + d["failed"] for d in dh)
         parts.append(f"dieharder {sum(d['weak'] for d in dh)} WEAK and "
                      f"{sum(d['failed'] for d in dh)} FAILED of {n} p-values "
-                     f"(expected {n * 2 * WEAK:.1f} WEAK), "
+                     f"(expected {n * 2 * WEAK:.1f} WEAK; P(>= {flagged}) = "
+                     f"{binom_sf(flagged, n, 2 * WEAK):.2g}), "
                      f"{sum(d['reruns_not_passed'] for d in dh)} of "
                      f"{sum(d['reruns'] for d in dh)} reruns flagged again")
     if ni:

@@ -125,7 +125,7 @@ def test_report_counts_and_verdict(sb, tmp_path):
     sb.write_markdown(str(tmp_path / "r.md"), result)
     text = (tmp_path / "r.md").read_text()
     assert "**Verdict: PASS**" in text
-    assert "2 WEAK and 0 FAILED of 200 p-values (expected 2.0 WEAK)" in text
+    assert "2 WEAK and 0 FAILED of 200 p-values (expected 2.0 WEAK; P(>= 2) = 0.6" in text
     assert "r 0.5000" in text  # rerun rows are marked
     json.dumps(result)
 
@@ -206,3 +206,13 @@ def test_numpy_reference_source(sb):
     got = sb.WordSource("numpy", 3, 16, 2, chunk_words=64).take(100)
     bitgen = np.random.PCG64(3).advance(2 * 2 * sb.SEGMENT_BLOCKS)
     assert np.array_equal(got, bitgen.random_raw(50).view(np.uint32))
+
+
+def test_the_verdict_also_counts_over_all_streams(sb):
+    # 6 WEAK of 200 in each of three streams: each count passes (P = 0.016), the total of
+    # 18 of 600 (expected 6) does not.
+    ps = [(i + 0.5) / 200 for i in range(200)]
+    d = sb.summarize_dieharder(_rows(sb, ps[1:195] + [0.999] * 6))
+    assert d["weak"] == 6 and d["p_at_least_observed"] > sb.COUNT_LEVEL
+    ok, reasons = sb.verdict({name: {"dieharder_summary": d} for name in ("a", "b", "c")})
+    assert not ok and reasons == [reasons[0]] and reasons[0].startswith("all: 18 WEAK/FAILED of 600")
