@@ -41,7 +41,7 @@ bench: install-bench
 	$(PY) -m seedstream bench
 
 # dieharder (Debian: apt-get install dieharder) and NIST SP 800-22 (nistrng) on raw, child,
-# consecutive-seed and pcg64 streams: about 35 min on 2 cores, not part of `make test`;
+# consecutive-seed and pcg64 streams: about 25 min on 2 cores, not part of `make test`;
 # writes benches/results/batteries-<host>-<date>.{md,json}.
 batteries: $(PY)
 	$(PIP) install --quiet "maturin>=1.5,<2"
