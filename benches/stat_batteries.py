@@ -39,7 +39,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -74,12 +74,11 @@ DEFAULT_TESTS: List[Tuple[int, Optional[int]]] = [
 ]
 # `dieharder -a`'s list (rgb_bitdist at 1..12, rgb_minimum_distance and rgb_permutations at
 # 2..5, rgb_lagged_sum at 0..32), including the "Suspect" and "Do Not Use" ones.
-ALL_TESTS: List[Tuple[int, Optional[int]]] = (
-    [(d, None) for d in range(18)] + [(100, None), (101, None), (102, None)]
-    + [(200, n) for n in range(1, 13)] + [(201, n) for n in range(2, 6)]
-    + [(202, n) for n in range(2, 6)] + [(203, n) for n in range(33)]
-    + [(204, None), (205, None), (206, None), (207, None), (208, None), (209, None)]
-)
+ALL_TESTS: List[Tuple[int, Optional[int]]] = []
+ALL_TESTS += [(d, None) for d in range(18)] + [(100, None), (101, None), (102, None)]
+ALL_TESTS += [(200, n) for n in range(1, 13)] + [(201, n) for n in range(2, 6)]
+ALL_TESTS += [(202, n) for n in range(2, 6)] + [(203, n) for n in range(33)]
+ALL_TESTS += [(204, None), (205, None), (206, None), (207, None), (208, None), (209, None)]
 QUICK_TESTS: List[Tuple[int, Optional[int]]] = [(0, None), (2, None), (100, None), (204, None)]
 
 # dieharder's default thresholds (-W, -X): two-sided, so a perfect generator gives WEAK
@@ -793,7 +792,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "nist_alpha": NIST_ALPHA,
         "elapsed_s": time.perf_counter() - started,
     }
-    result = {"meta": meta, "notes": notes, "configs": results}
+    result: Dict[str, Any] = {"meta": meta, "notes": notes, "configs": results}
     ok, reasons = verdict(results)
     result["verdict"] = {"pass": ok, "reasons": reasons, "line": verdict_line(result)}
 
