@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test lint install-run install-test install-bench bench clean
+.PHONY: run test lint install-run install-test install-bench bench batteries clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ install-bench: $(PY)
 # The full benchmark (seedstream vs NumPy and torch); writes benches/results/<host>-<date>.*
 bench: install-bench
 	$(PY) -m seedstream bench
+
+# dieharder (Debian: apt-get install dieharder) and NIST SP 800-22 (nistrng) on raw, child,
+# consecutive-seed and pcg64 streams: about 25 min on 2 cores, not part of `make test`;
+# writes benches/results/batteries-<host>-<date>.{md,json}.
+batteries: $(PY)
+	$(PIP) install --quiet "maturin>=1.5,<2"
+	$(PY) -m maturin develop --release --quiet --extras batteries
+	nice -n 10 $(PY) benches/stat_batteries.py
 
 clean:
 	rm -rf $(VENV) target
