@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import platform
 import statistics
 import time
 from typing import Dict, List
@@ -29,6 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import seedstream.torch as sst
+from seedstream._bench.machine import cpu_model
 
 
 class Block(nn.Module):
@@ -97,17 +97,6 @@ def measure(args: argparse.Namespace, dropout: float) -> Dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vocab", type=int, default=512)
@@ -120,7 +109,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"CPU: {cpu_name()}, torch threads: {torch.get_num_threads()}, torch {torch.__version__}")
+    print(f"CPU: {cpu_model()}, torch threads: {torch.get_num_threads()}, torch {torch.__version__}")
     print(f"GPT: vocab {args.vocab}, block {args.block}, width {args.width}, heads {args.heads}, "
           f"layers {args.layers}, batch {args.batch}; median of {args.repeats} steps\n")
     print("| dropout | torch step (CPU ms) | patched step (CPU ms) | overhead |")
