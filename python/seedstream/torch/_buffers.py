@@ -2,7 +2,8 @@
 
 CPU tensors are filled in place through a NumPy view of their memory. Other devices have no
 native backend yet: the values are produced on the CPU and copied, so they are identical on
-every device. `meta` tensors hold no data, so nothing is drawn for them.
+every device. `meta` tensors hold no data: nothing is computed for them, but the generator
+moves as far as the draw would have moved it, so later draws match a run on real tensors.
 """
 
 from __future__ import annotations
@@ -113,14 +114,36 @@ def target(
     return out
 
 
-def fill(t: torch.Tensor, fill_cpu: Callable[[np.ndarray], Any], arg: str = "out") -> torch.Tensor:
+def words_per_element(dtype: torch.dtype) -> int:
+    """Words of the word stream one element of a draw in `dtype` reads (docs/spec.md#positions):
+    2 for float64 and the integer dtypes (``integers``), 1 for the other floats and bool
+    (``bernoulli``)."""
+    return 2 if dtype == torch.float64 or (not dtype.is_floating_point and dtype != torch.bool) else 1
+
+
+def fill(
+    t: torch.Tensor,
+    fill_cpu: Callable[[np.ndarray], Any],
+    arg: str = "out",
+    generator: Any = None,
+    meta_blocks: Optional[int] = None,
+) -> torch.Tensor:
     """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point.
 
     A non-contiguous `t` gets the values of its elements in C order.
     The write counts as an in-place operation for autograd, as torch's own: `t`'s version
     counter moves, so a backward that saved `t` raises instead of reading the new values.
-    A meta tensor holds no data: nothing is drawn and no generator advances.
+    A meta tensor holds no data: nothing is computed, and `generator` (the one `fill_cpu`
+    draws from) advances by the blocks the draw would use: `meta_blocks`, or by default
+    ``ceil(numel * w / 4)`` with `w` from :func:`words_per_element`.
     """
+    if t.device.type == "meta":
+        if generator is not None:
+            blocks = meta_blocks
+            if blocks is None:
+                blocks = -(-int(t.numel()) * words_per_element(t.dtype) // 4)
+            generator.advance(blocks)
+        return t
     if t.is_inference() and not torch.is_inference_mode_enabled():
         raise RuntimeError(
             f"{arg}: an inference tensor cannot be updated in place outside InferenceMode (as in torch)"
