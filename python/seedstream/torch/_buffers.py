@@ -135,12 +135,15 @@ def fill(
     counter moves, so a backward that saved `t` raises instead of reading the new values.
     A meta tensor holds no data: nothing is computed, and `generator` (the one `fill_cpu`
     draws from) advances by the blocks the draw would use: `meta_blocks`, or by default
-    ``ceil(numel * w / 4)`` with `w` from :func:`words_per_element`.
+    ``ceil(numel * w / 4)`` with `w` from :func:`words_per_element`, after `fill_cpu` on an
+    empty array has checked the arguments.
     """
     if t.device.type == "meta":
         if generator is not None:
             blocks = meta_blocks
             if blocks is None:
+                # A draw of no elements checks the arguments as the real draw does.
+                fill_cpu(numpy_view(empty_cpu((0,), t.dtype), arg, half_as_bits=False))
                 blocks = -(-int(t.numel()) * words_per_element(t.dtype) // 4)
             generator.advance(blocks)
         return t

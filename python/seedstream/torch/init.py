@@ -66,17 +66,17 @@ def trunc_normal_(
     """
     _check(tensor, generator)
     m, s, lo, hi = (v.real(x, name) for x, name in ((mean, "mean"), (std, "std"), (a, "a"), (b, "b")))
+    # RuntimeError rather than ValueError: torch's contract for these two.
+    if lo > hi:
+        raise RuntimeError(f"b: trunc_normal_ expects a <= b, got a={lo}, b={hi}")
+    if s < 0:
+        raise RuntimeError(f"std: trunc_normal_ expects std >= 0, got {s}")
     if m < lo - 2 * s or m > hi + 2 * s:
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    # RuntimeError rather than ValueError: torch's contract for these two.
-    if lo > hi:
-        raise RuntimeError(f"b: trunc_normal_ expects a <= b, got a={lo}, b={hi}")
-    if s < 0:
-        raise RuntimeError(f"std: trunc_normal_ expects std >= 0, got {s}")
     return _fill(tensor, generator, lambda arr: generator.truncated_normal(m, s, lo, hi, dtype=arr.dtype, out=arr))
 
 
