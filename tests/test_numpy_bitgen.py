@@ -250,6 +250,14 @@ class Base:
         ga, gb = np.random.Generator(self.ours(5)), np.random.Generator(self.theirs(5))
         assert np.array_equal(ga.spawn(1)[0].random(5), gb.spawn(1)[0].random(5))
 
+    def test_negative_spawn_is_numpys_overflow_error(self):
+        with pytest.raises(OverflowError):
+            self.theirs(1).spawn(-1)
+        a = self.ours(1)
+        with pytest.raises(OverflowError, match="n_children"):
+            a.spawn(-1)
+        assert a.seed_seq.n_children_spawned == 0
+
     def test_pickle_copy_deepcopy_continue_bit_for_bit(self):
         a, b = self.ours(7), self.theirs(7)
         np.random.Generator(a).integers(0, 5, size=3, dtype=np.uint32)

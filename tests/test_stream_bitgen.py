@@ -189,3 +189,20 @@ def test_advance_past_the_last_block_is_refused():
     assert (bg.state["state"]["position"], bg.state["state"]["word"]) == (2**64 - 1, 2)
     with pytest.raises(ValueError, match="delta"):
         bg.advance(1)
+
+
+def test_negative_spawn_is_an_overflow_error_as_numpy():
+    bg = ss.Generator(1).bit_generator()
+    with pytest.raises(OverflowError, match="n_children"):
+        bg.spawn(-1)
+    assert bg.spawn(1)[0].state["state"]["key"] == ss.Generator(1).child(0).key
+
+
+def test_algorithm_names_in_state():
+    bg = ss.Generator(1, algorithm="pcg64-stream").bit_generator()
+    st = bg.state
+    assert st["state"]["algorithm"] == "pcg64"
+    twin = ss.Generator(2).bit_generator()
+    st["state"]["algorithm"] = "pcg64-stream"
+    twin.state = st
+    assert np.array_equal(twin.random_raw(4), bg.random_raw(4))

@@ -237,7 +237,7 @@ class _CoreBitGenerator(np.random.BitGenerator):
         cached = self.__dict__.get("_cffi_interface")
         if cached is None:
             try:
-                import cffi
+                import cffi  # type: ignore[import-untyped, unused-ignore]
             except ImportError as exc:
                 raise ImportError("cffi cannot be imported.") from exc
             ffi = cffi.FFI()
@@ -454,7 +454,8 @@ class StreamBitGenerator(_CoreBitGenerator):
         inner = _inner(d)
         from seedstream._generator import algorithm_name
 
-        algorithm = algorithm_name(_entry(inner, "algorithm", "state['state']['algorithm']"), "state", "state['state']['algorithm']: ")
+        where = "state['state']['algorithm']"
+        algorithm = algorithm_name(_entry(inner, "algorithm", where), "state", where + ": ")
         key = _uint(_entry(inner, "key", "state['state']['key']"), 256, "state['state']['key']")
         position = _uint(_entry(inner, "position", "state['state']['position']"), 64, "state['state']['position']")
         word = _entry(inner, "word", "state['state']['word']")
