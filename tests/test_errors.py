@@ -362,7 +362,7 @@ NAMED = [
     ("integers(0)", lambda g: g.integers(0, size=3), ValueError, "low"),
     ("integers(-1, endpoint)", lambda g: g.integers(-1, endpoint=True), ValueError, "low"),
     ("state position np.float64", lambda g: ss.Generator.from_state({**g.state, "position": np.float64(1)}),
-     ValueError, "state"),
+     TypeError, "state"),  # a wrong type: NumPy's rule
 ]
 
 

@@ -79,7 +79,7 @@ def algorithm_name(value: Any, arg: str, entry: str = "") -> str:
 def _state_int(value: Any, entry: str) -> int:
     """A state entry as an int (NumPy integers too, e.g. after a round trip through an array)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"state: {entry} must be an int, got {type(value).__name__}")
+        raise TypeError(f"state: {entry} must be an int, got {type(value).__name__}")
     return int(value)
 
 
@@ -237,7 +237,7 @@ class Generator:
         if "seed" in state:
             seed = state["seed"]
             if isinstance(seed, bool) or not isinstance(seed, (int, str)):
-                raise ValueError("state: seed must be an int in [0, 2**64) or a str")
+                raise TypeError("state: seed must be an int in [0, 2**64) or a str")
             if isinstance(seed, int) and not 0 <= seed < 2**64:
                 raise ValueError("state: seed must be an int in [0, 2**64) or a str")
             if Stream.from_seed(seed, algorithm).key != g._stream.key:
