@@ -90,7 +90,7 @@ def test_bad_arguments():
     g = ss.Generator(1)
     with pytest.raises(TypeError, match="generator"):
         sst.rand(3, generator=np.random.default_rng())
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(TypeError, match="dtype"):  # an unsupported dtype: NumPy's TypeError
         sst.rand(3, generator=g, dtype=torch.int32)
     with pytest.raises(ValueError, match="out"):
         sst.rand(3, generator=g, dtype=torch.float32, out=torch.empty(3, dtype=torch.float64))
@@ -98,7 +98,7 @@ def test_bad_arguments():
         sst.rand(4, 2, generator=g, out=torch.empty(2, 4).t())
     with pytest.raises(ValueError, match="size"):
         sst.rand(-1, generator=g)
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(TypeError, match="dtype"):
         sst.randint(3, (2,), generator=g, dtype=torch.float32)
     with pytest.raises(TypeError, match="randint"):
         sst.randint(3, generator=g)

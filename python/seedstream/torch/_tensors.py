@@ -20,7 +20,7 @@ def _float_dtype(dtype: Optional[torch.dtype], out: Any = None) -> torch.dtype:
         dtype = out.dtype
     dtype = dtype or torch.float32
     if dtype not in _FLOAT_DTYPES:
-        raise ValueError(f"dtype: expected torch.float32, float64, float16 or bfloat16, got {dtype}")
+        raise TypeError(f"dtype: expected torch.float32, float64, float16 or bfloat16, got {dtype}")
     return dtype
 
 
@@ -114,7 +114,7 @@ def randint(
     if dtype is None:
         dtype = out.dtype if isinstance(out, torch.Tensor) else torch.int64
     if dtype not in _INT_DTYPES:
-        raise ValueError(f"dtype: expected an integer dtype, got {dtype}")
+        raise TypeError(f"dtype: expected an integer dtype, got {dtype}")
     t = buffers.target(buffers.parse_size((size,)), dtype, device, out)
     np_dtype = str(dtype).replace("torch.", "")
     return buffers.fill(t, lambda a: g.integers(low, high, dtype=np_dtype, out=a), generator=g)
@@ -133,7 +133,7 @@ def randperm(
     if dtype is None:
         dtype = out.dtype if isinstance(out, torch.Tensor) else torch.int64
     if dtype != torch.int64:
-        raise ValueError(f"dtype: only torch.int64 is supported, got {dtype}")
+        raise TypeError(f"dtype: only torch.int64 is supported, got {dtype}")
     count = v.count(n, "n")
     t = buffers.target((count,), dtype, device, out)
     steps = max(count - 1, 0)  # Fisher-Yates steps of 2 words each (docs/spec.md#positions)
@@ -169,6 +169,6 @@ def bernoulli(
         result = mask.to(result_dtype)
         return result.to(p.device) if out is None else out.copy_(result)
     if dtype not in (None, torch.bool):
-        raise ValueError(f"dtype: a float p gives torch.bool, got {dtype}")
+        raise TypeError(f"dtype: a float p gives torch.bool, got {dtype}")
     t = buffers.target(buffers.parse_size(size), torch.bool, device, out)
     return buffers.fill(t, lambda a: g.bernoulli(p, out=a), generator=g)
