@@ -76,12 +76,37 @@ def test_child_path_and_typed_names():
     assert g.child("a").algorithm == g.algorithm
 
 
-def test_spawn_is_children_by_index():
+def test_spawn_counts_up_as_numpy():
     g = ss.Generator(9)
     kids = g.spawn(3)
     assert [k.key for k in kids] == [g.child(i).key for i in range(3)]
-    assert [k.key for k in g.spawn(3)] == [k.key for k in kids]
     assert g.spawn(0) == []
+    assert [k.key for k in g.spawn(2)] == [g.child(i).key for i in (3, 4)]  # never repeats
+    assert g.n_children_spawned == 5
+
+
+def test_spawn_count_is_in_state_and_pickle():
+    g = ss.Generator(9)
+    assert "n_children_spawned" not in g.state  # states of generators that never spawned are unchanged
+    g.spawn(4)
+    assert g.state["n_children_spawned"] == 4
+    for h in (ss.Generator.from_state(g.state), pickle.loads(pickle.dumps(g)), copy.deepcopy(g)):
+        assert [k.key for k in h.spawn(1)] == [g.child(4).key]
+    old = {"version": 1, "algorithm": "philox", "key": g.key, "position": 0}
+    assert ss.Generator.from_state(old).spawn(1)[0].key == g.child(0).key
+    with pytest.raises(ValueError, match="n_children_spawned"):
+        ss.Generator.from_state(dict(old, n_children_spawned=-1))
+
+
+def test_unambiguous_algorithm_names():
+    for long, short in (("philox4x32", "philox"), ("pcg64-stream", "pcg64")):
+        g = ss.Generator(5, algorithm=long)
+        assert g.algorithm == short
+        assert np.array_equal(g.bits(8), ss.Generator(5, algorithm=short).bits(8))
+        assert ss.Generator.from_state(dict(g.state, algorithm=long)) == g
+    assert ss.Generator(5).algorithm == "philox"
+    with pytest.raises(ValueError, match="algorithm: expected 'philox4x32'"):
+        ss.Generator(5, algorithm="philox4x64")
 
 
 def test_key_matches_spec_known_answer():

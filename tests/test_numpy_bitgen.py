@@ -148,7 +148,7 @@ class Base:
         before = a.state
         bad = copy.deepcopy(before)
         bad["uinteger"] = 2**32
-        with pytest.raises(ValueError, match="state"):
+        with pytest.raises(OverflowError, match="state"):
             a.state = bad
         assert _same_state(a.state, before)
 
@@ -167,8 +167,8 @@ class Base:
 
     @pytest.mark.parametrize(
         "key,value,exc",
-        [("has_uint32", 2, ValueError), ("has_uint32", 0.5, ValueError), ("uinteger", -1, ValueError),
-         ("uinteger", 2**32, ValueError), ("uinteger", 1.0, TypeError), ("uinteger", "1", TypeError)],
+        [("has_uint32", 2, ValueError), ("has_uint32", 0.5, ValueError), ("uinteger", -1, OverflowError),
+         ("uinteger", 2**32, OverflowError), ("uinteger", 1.0, TypeError), ("uinteger", "1", TypeError)],
     )
     def test_bad_buffer_entries(self, key, value, exc):
         a = self.ours(1)
@@ -182,7 +182,7 @@ class Base:
         a = self.ours(1)
         st = a.state
         del st[key]
-        with pytest.raises(ValueError, match=f"state: missing .*{key}"):
+        with pytest.raises(KeyError, match=f"state: missing .*{key}"):  # KeyError, as NumPy
             a.state = st
 
     # -- advance and jumps ----------------------------------------------------------------------
@@ -250,6 +250,14 @@ class Base:
         ga, gb = np.random.Generator(self.ours(5)), np.random.Generator(self.theirs(5))
         assert np.array_equal(ga.spawn(1)[0].random(5), gb.spawn(1)[0].random(5))
 
+    def test_negative_spawn_is_numpys_overflow_error(self):
+        with pytest.raises(OverflowError):
+            self.theirs(1).spawn(-1)
+        a = self.ours(1)
+        with pytest.raises(OverflowError, match="n_children"):
+            a.spawn(-1)
+        assert a.seed_seq.n_children_spawned == 0
+
     def test_pickle_copy_deepcopy_continue_bit_for_bit(self):
         a, b = self.ours(7), self.theirs(7)
         np.random.Generator(a).integers(0, 5, size=3, dtype=np.uint32)
@@ -295,8 +303,25 @@ class Base:
             assert c.next_uint64(c.state) == b.random_raw()
             assert c.next_uint32(c.state) == b.ctypes.next_uint32(b.ctypes.state)
             assert c.next_double(c.state) == b.ctypes.next_double(b.ctypes.state)
-        with pytest.raises(NotImplementedError, match="cffi"):
-            a.cffi
+
+    def test_ctypes_is_numpys_interface_built_once(self):
+        a, b = self.ours(6), self.theirs(6)
+        assert type(a.ctypes) is type(b.ctypes)
+        assert a.ctypes._fields == b.ctypes._fields
+        assert a.ctypes is a.ctypes
+        assert a.ctypes.bit_generator.value == a._bitgen_address()
+
+    def test_cffi_calls_the_engine(self):
+        cffi = pytest.importorskip("cffi")
+        a, b = self.ours(7), self.theirs(7)
+        c = a.cffi
+        assert type(c) is type(b.cffi) and c is a.cffi
+        assert isinstance(c.state, cffi.FFI().CData)
+        with a.lock:
+            assert c.next_uint64(c.state) == b.random_raw()
+            assert c.next_uint32(c.state) == b.cffi.next_uint32(b.cffi.state)
+            assert c.next_double(c.state) == b.cffi.next_double(b.cffi.state)
+            assert c.next_uint64(c.state) == b.random_raw()
 
     def test_ctypes_keeps_the_engine_alive(self):
         c = self.ours(6).ctypes
@@ -387,7 +412,7 @@ class TestPCG64(Base):
         with pytest.raises(ValueError, match="inc"):
             a.state = st
 
-    @pytest.mark.parametrize("field,value,exc", [("state", -1, ValueError), ("state", 2**128, ValueError),
+    @pytest.mark.parametrize("field,value,exc", [("state", -1, OverflowError), ("state", 2**128, OverflowError),
                                                  ("inc", 1.5, TypeError), ("state", None, TypeError)])
     def test_bad_inner_state(self, field, value, exc):
         a = ss.PCG64(1)
@@ -481,8 +506,8 @@ class TestPhilox(Base):
          (lambda s: s.update(buffer_pos=-1), ValueError, "buffer_pos"),
          (lambda s: s.update(buffer=[1, 2, 3]), ValueError, "buffer"),
          (lambda s: s.update(buffer=5), TypeError, "buffer"),
-         (lambda s: s["state"].update(counter=[-1, 0, 0, 0]), ValueError, "counter"),
-         (lambda s: s["state"].update(key=[2**64, 0]), ValueError, "key"),
+         (lambda s: s["state"].update(counter=[-1, 0, 0, 0]), OverflowError, "counter"),
+         (lambda s: s["state"].update(key=[2**64, 0]), OverflowError, "key"),
          (lambda s: s["state"].update(key=[1.5, 0]), TypeError, "key")],
     )
     def test_bad_philox_state(self, mutate, exc, match):

@@ -91,8 +91,8 @@ def test_state_near_the_last_block_continues_with_block_zero():
     "mutate,exc,match",
     [(lambda s: s["state"].update(word=1), ValueError, "word"),
      (lambda s: s["state"].update(word=None), ValueError, "word"),
-     (lambda s: s["state"].update(position=2**64), ValueError, "position"),
-     (lambda s: s["state"].update(key=-1), ValueError, "key"),
+     (lambda s: s["state"].update(position=2**64), OverflowError, "position"),
+     (lambda s: s["state"].update(key=-1), OverflowError, "key"),
      (lambda s: s["state"].update(algorithm="mt"), ValueError, "algorithm"),
      (lambda s: s.update(bit_generator="PCG64"), ValueError, "StreamBitGenerator"),
      (lambda s: s.update(has_uint32=3), ValueError, "has_uint32")],
@@ -189,3 +189,20 @@ def test_advance_past_the_last_block_is_refused():
     assert (bg.state["state"]["position"], bg.state["state"]["word"]) == (2**64 - 1, 2)
     with pytest.raises(ValueError, match="delta"):
         bg.advance(1)
+
+
+def test_negative_spawn_is_an_overflow_error_as_numpy():
+    bg = ss.Generator(1).bit_generator()
+    with pytest.raises(OverflowError, match="n_children"):
+        bg.spawn(-1)
+    assert bg.spawn(1)[0].state["state"]["key"] == ss.Generator(1).child(0).key
+
+
+def test_algorithm_names_in_state():
+    bg = ss.Generator(1, algorithm="pcg64-stream").bit_generator()
+    st = bg.state
+    assert st["state"]["algorithm"] == "pcg64"
+    twin = ss.Generator(2).bit_generator()
+    st["state"]["algorithm"] = "pcg64-stream"
+    twin.state = st
+    assert np.array_equal(twin.random_raw(4), bg.random_raw(4))

@@ -4,8 +4,8 @@ seedstream stream. Specification: docs/spec.md#numpy-bit-generators."""
 
 from __future__ import annotations
 
-import collections
 import ctypes
+import functools
 import operator
 import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
@@ -26,9 +26,13 @@ _UINT64 = np.dtype(np.uint64)
 # not read OS entropy for a seed nobody uses.
 _UNUSED_SEED = SeedSequence(0)
 
-_Interface = collections.namedtuple(
-    "_Interface", ["state_address", "state", "next_uint64", "next_uint32", "next_double", "bit_generator"]
-)
+
+
+@functools.lru_cache(maxsize=None)
+def _interface() -> Any:
+    """``numpy.random.bit_generator``'s ``interface`` namedtuple (the type of every NumPy
+    bit generator's ``ctypes`` and ``cffi``; NumPy does not export it by name)."""
+    return type(np.random.SFC64(0).ctypes)
 
 
 class _BitgenT(ctypes.Structure):
@@ -93,8 +97,8 @@ def _state_for(value: Any, name: str) -> Dict[str, Any]:
 
 
 def _entry(d: Dict[str, Any], key: str, where: str) -> Any:
-    if key not in d:
-        raise ValueError(f"state: missing {where}")
+    if key not in d:  # KeyError, as NumPy's state setters
+        raise KeyError(f"state: missing {where}")
     return d[key]
 
 
@@ -109,8 +113,8 @@ def _uint(x: Any, bits: int, where: str) -> int:
     value = _state_index(x)
     if value is None:
         raise TypeError(f"state: {where} must be an int, got {type(x).__name__}")
-    if not 0 <= value < 2**bits:
-        raise ValueError(f"state: {where} must be in [0, 2**{bits}), got {value}")
+    if not 0 <= value < 2**bits:  # OverflowError, as NumPy's state setters
+        raise OverflowError(f"state: {where} must be in [0, 2**{bits}), got {value}")
     return value
 
 
@@ -196,30 +200,60 @@ class _CoreBitGenerator(np.random.BitGenerator):
         """``n_children`` new bit generators seeded from ``seed_seq.spawn(n_children)``."""
         if not isinstance(self._seed_sequence, ISpawnableSeedSequence):
             raise TypeError("spawn: this bit generator has no spawnable seed_seq (it was made from a key)")
+        v.spawn_count(n_children, "n_children")
         return [type(self)(s) for s in self._seed_sequence.spawn(n_children)]
 
-    @property
-    def ctypes(self) -> Any:  # type: ignore[override]
-        """ctypes view of the ``bitgen_t`` (as NumPy's ``BitGenerator.ctypes``): the caller
-        must hold ``lock`` while calling the functions and keep this object alive."""
+    def _bitgen_address(self) -> int:
         get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
         get_pointer.restype = ctypes.c_void_p
         get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-        capsule = self.capsule
-        address = get_pointer(capsule, b"BitGenerator")
-        bitgen = _BitgenT.from_address(address)
-        # The function objects keep `bitgen` as their base; `bitgen` keeps the capsule, and
-        # the capsule keeps the engine, so the pointers stay valid while they are held.
-        bitgen._capsule = capsule
-        return _Interface(
-            bitgen.state, ctypes.c_void_p(bitgen.state), bitgen.next_uint64, bitgen.next_uint32,
-            bitgen.next_double, ctypes.c_void_p(address),
-        )
+        return int(get_pointer(self.capsule, b"BitGenerator"))
+
+    @property
+    def ctypes(self) -> Any:  # type: ignore[override]
+        """ctypes view of the ``bitgen_t``, as NumPy's ``BitGenerator.ctypes``: its
+        ``interface`` namedtuple ``(state_address, state, next_uint64, next_uint32,
+        next_double, bit_generator)``, built once. The caller must hold ``lock`` while
+        calling the functions; the pointers are valid while this bit generator lives."""
+        cached = self.__dict__.get("_ctypes_interface")
+        if cached is None:
+            address = self._bitgen_address()
+            bitgen = _BitgenT.from_address(address)
+            # The function objects keep `bitgen` as their base; `bitgen` keeps the capsule,
+            # and the capsule keeps the engine, so the pointers stay valid while held.
+            bitgen._capsule = self.capsule
+            cached = _interface()(
+                bitgen.state, ctypes.c_void_p(bitgen.state), bitgen.next_uint64, bitgen.next_uint32,
+                bitgen.next_double, ctypes.c_void_p(address),
+            )
+            self.__dict__["_ctypes_interface"] = cached
+        return cached
 
     @property
     def cffi(self) -> Any:  # type: ignore[override]
-        """Not provided: use ``ctypes`` or ``capsule``."""
-        raise NotImplementedError("cffi: not provided by seedstream bit generators; use .ctypes or .capsule")
+        """cffi view of the ``bitgen_t``, as NumPy's ``BitGenerator.cffi`` (same
+        ``interface`` namedtuple as ``ctypes``, with cffi pointers), built once. Needs the
+        ``cffi`` package (ImportError otherwise, as NumPy)."""
+        cached = self.__dict__.get("_cffi_interface")
+        if cached is None:
+            try:
+                import cffi  # type: ignore[import-untyped, unused-ignore]
+            except ImportError as exc:
+                raise ImportError("cffi cannot be imported.") from exc
+            ffi = cffi.FFI()
+            address = self._bitgen_address()
+            bitgen = _BitgenT.from_address(address)
+            fn = ctypes.cast
+            cached = _interface()(
+                bitgen.state,
+                ffi.cast("void *", bitgen.state),
+                ffi.cast("uint64_t (*)(void *)", fn(bitgen.next_uint64, ctypes.c_void_p).value),
+                ffi.cast("uint32_t (*)(void *)", fn(bitgen.next_uint32, ctypes.c_void_p).value),
+                ffi.cast("double (*)(void *)", fn(bitgen.next_double, ctypes.c_void_p).value),
+                ffi.cast("void *", address),
+            )
+            self.__dict__["_cffi_interface"] = cached
+        return cached
 
     def _benchmark(self, cnt: int, method: str = "uint64") -> None:
         raise NotImplementedError("_benchmark: not provided; see benches/bench_bitgen.py")
@@ -418,9 +452,10 @@ class StreamBitGenerator(_CoreBitGenerator):
     def state(self, value: Dict[str, Any]) -> None:
         d = _state_for(value, type(self).__name__)
         inner = _inner(d)
-        algorithm = _entry(inner, "algorithm", "state['state']['algorithm']")
-        if algorithm not in ("philox", "pcg64"):
-            raise ValueError(f"state: state['state']['algorithm'] must be 'philox' or 'pcg64', got {algorithm!r}")
+        from seedstream._generator import algorithm_name
+
+        where = "state['state']['algorithm']"
+        algorithm = algorithm_name(_entry(inner, "algorithm", where), "state", where + ": ")
         key = _uint(_entry(inner, "key", "state['state']['key']"), 256, "state['state']['key']")
         position = _uint(_entry(inner, "position", "state['state']['position']"), 64, "state['state']['position']")
         word = _entry(inner, "word", "state['state']['word']")
@@ -446,7 +481,7 @@ class StreamBitGenerator(_CoreBitGenerator):
         the children spawned before), as ``Generator.child(k).bit_generator()``."""
         from seedstream._generator import Generator
 
-        n = v.children(v.count(n_children, "n_children"), self._n_children_spawned, "n_children")
+        n = v.children(v.spawn_count(n_children, "n_children"), self._n_children_spawned, "n_children")
         st = self.state["state"]
         parent = Generator.from_state({"version": 1, "algorithm": st["algorithm"], "key": st["key"], "position": 0})
         first = self._n_children_spawned

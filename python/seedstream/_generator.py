@@ -36,6 +36,10 @@ _BOOL = np.dtype(np.bool_)
 _DATA_ONLY_ARRAYS = (np.ndarray, np.matrix, np.memmap, np.recarray)
 _INT64 = np.dtype(np.int64)
 _ALGORITHMS = ("philox", "pcg64")
+# Unambiguous names: "philox" is Philox4x32-10 (not NumPy's Philox4x64-10, seedstream.Philox)
+# and "pcg64" is a stream of blocks from PCG64 outputs (not seedstream.PCG64(seed)). States
+# keep the short names, so older readers load them.
+_ALIASES = {"philox4x32": "philox", "pcg64-stream": "pcg64"}
 _STATE_VERSION = 1
 _log = logging.getLogger("seedstream")
 
@@ -61,10 +65,21 @@ def os_seed() -> str:
     return seed
 
 
+def algorithm_name(value: Any, arg: str, entry: str = "") -> str:
+    """The stored name of an algorithm given by its short or unambiguous name."""
+    if isinstance(value, str):
+        value_ = _ALIASES.get(value, value)
+        if value_ in _ALGORITHMS:
+            return value_
+    raise ValueError(
+        f"{arg}: {entry}expected 'philox4x32' (or 'philox') or 'pcg64-stream' (or 'pcg64'), got {value!r}"
+    )
+
+
 def _state_int(value: Any, entry: str) -> int:
     """A state entry as an int (NumPy integers too, e.g. after a round trip through an array)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"state: {entry} must be an int, got {type(value).__name__}")
+        raise TypeError(f"state: {entry} must be an int, got {type(value).__name__}")
     return int(value)
 
 
@@ -87,11 +102,11 @@ class Generator:
     (docs/spec.md#interrupted-draws).
     """
 
-    __slots__ = ("_stream", "_seed", "_os_seed")
+    __slots__ = ("_stream", "_seed", "_os_seed", "_spawned")
 
-    def __init__(self, seed: "int | str" = _FROM_OS, *, algorithm: str = "philox") -> None:
-        if not isinstance(algorithm, str) or algorithm not in _ALGORITHMS:
-            raise ValueError(f"algorithm: expected 'philox' or 'pcg64', got {algorithm!r}")
+    def __init__(self, seed: "int | str" = _FROM_OS, *, algorithm: str = "philox4x32") -> None:
+        algorithm = algorithm_name(algorithm, "algorithm")
+        self._spawned = 0
         self._os_seed = seed is _FROM_OS
         self._seed: "int | str | None" = os_seed() if self._os_seed else v.seed_value(seed)
         self._stream = Stream.from_seed(self._seed, algorithm)
@@ -102,6 +117,7 @@ class Generator:
         g._stream = stream
         g._seed = None
         g._os_seed = False
+        g._spawned = 0
         return g
 
     @property
@@ -114,7 +130,8 @@ class Generator:
     # -- identity and position -------------------------------------------------------
     @property
     def algorithm(self) -> str:
-        """The generator algorithm: "philox" or "pcg64"."""
+        """The generator algorithm by its stored name: "philox" (Philox4x32-10, also named
+        "philox4x32") or "pcg64" (blocks of PCG64 outputs, also named "pcg64-stream")."""
         return self._stream.algorithm
 
     @property
@@ -138,9 +155,20 @@ class Generator:
         return Generator._wrap(self._stream.child([v.name_value(n) for n in names]))
 
     def spawn(self, n: int) -> List["Generator"]:
-        """``[self.child(0), ..., self.child(n - 1)]``: the same children on every call."""
-        n = v.children(v.count(n, "n"), 0, "n")
-        return [Generator._wrap(self._stream.child([i])) for i in range(n)]
+        """``n`` new children, as NumPy's ``spawn``: ``[child(k), ..., child(k + n - 1)]``
+        where ``k`` counts the children spawned before (0 at first), so successive calls
+        never repeat a child. The count is part of :attr:`state` and pickles. For fixed
+        children by name use :meth:`child` (``child(i)`` is the ``i``-th spawned child)."""
+        n = v.children(v.count(n, "n"), self._spawned, "n")
+        first = self._spawned
+        kids = [Generator._wrap(self._stream.child([i])) for i in range(first, first + n)]
+        self._spawned = first + n
+        return kids
+
+    @property
+    def n_children_spawned(self) -> int:
+        """How many children :meth:`spawn` has returned (as NumPy's SeedSequence)."""
+        return self._spawned
 
     def advance(self, n: int) -> "Generator":
         """Skips ``n`` blocks; returns self. ValueError if the position would pass 2**64 - 1."""
@@ -168,7 +196,8 @@ class Generator:
         """A plain dict that :meth:`from_state` turns back into an identical generator.
 
         A generator seeded from the OS also records ``"seed"``: the one seed its caller
-        never chose, so a checkpoint always says how to rerun the run.
+        never chose, so a checkpoint always says how to rerun the run. One that has spawned
+        children records their count as ``"n_children_spawned"``.
         """
         state: Dict[str, Any] = {
             "version": _STATE_VERSION,
@@ -178,6 +207,8 @@ class Generator:
         }
         if self._os_seed:
             state["seed"] = self._seed
+        if self._spawned:
+            state["n_children_spawned"] = self._spawned
         return state
 
     @classmethod
@@ -193,8 +224,9 @@ class Generator:
         if not is_int or version != _STATE_VERSION:
             raise ValueError(f"state: unsupported version {version!r}")
         algorithm = state["algorithm"]
-        if not isinstance(algorithm, str) or algorithm not in _ALGORITHMS:
+        if not isinstance(algorithm, str) or _ALIASES.get(algorithm, algorithm) not in _ALGORITHMS:
             raise ValueError(f"state: unknown algorithm {algorithm!r}")
+        algorithm = _ALIASES.get(algorithm, algorithm)
         key = _state_int(state["key"], "key")
         if not 0 <= key < 2**256:
             raise ValueError("state: key must be an int in [0, 2**256)")
@@ -205,12 +237,17 @@ class Generator:
         if "seed" in state:
             seed = state["seed"]
             if isinstance(seed, bool) or not isinstance(seed, (int, str)):
-                raise ValueError("state: seed must be an int in [0, 2**64) or a str")
+                raise TypeError("state: seed must be an int in [0, 2**64) or a str")
             if isinstance(seed, int) and not 0 <= seed < 2**64:
                 raise ValueError("state: seed must be an int in [0, 2**64) or a str")
             if Stream.from_seed(seed, algorithm).key != g._stream.key:
                 raise ValueError("state: seed does not give the state's key")
             g._seed, g._os_seed = seed, True
+        if "n_children_spawned" in state:
+            spawned = _state_int(state["n_children_spawned"], "n_children_spawned")
+            if not 0 <= spawned <= 2**64:
+                raise ValueError("state: n_children_spawned must be an int in [0, 2**64]")
+            g._spawned = spawned
         return g
 
     def __copy__(self) -> "Generator":

@@ -126,8 +126,8 @@ class SeedSequence(ISpawnableSeedSequence):
         if isinstance(n_children, (bool, np.bool_)) or not hasattr(type(n_children), "__index__"):
             raise TypeError(f"n_children: expected an int, got {type(n_children).__name__}")
         n = operator.index(n_children)
-        if n < 0:
-            raise ValueError(f"n_children: expected a non-negative int, got {n}")
+        if n < 0:  # OverflowError, as NumPy's
+            raise OverflowError(f"n_children: expected a non-negative int, got {n}")
         first = self.n_children_spawned
         children = [
             type(self)(self.entropy, spawn_key=self.spawn_key + (i,), pool_size=self.pool_size)

@@ -77,6 +77,14 @@ def count(value: Any, arg: str) -> int:
     return v
 
 
+def spawn_count(value: Any, arg: str) -> int:
+    """A number of children to spawn; OverflowError when negative, as NumPy's ``spawn``."""
+    v = index(value, arg, "a non-negative int")
+    if v < 0:
+        raise OverflowError(f"{arg}: expected a non-negative int, got {v}")
+    return v
+
+
 def children(n: int, first: int, arg: str) -> int:
     """`n` children named ``first`` to ``first + n - 1``: names must stay below 2**64, and a
     list longer than the platform allows fails at once instead of after filling memory."""
@@ -114,9 +122,9 @@ def dtype(value: Any, allowed: Tuple[np.dtype, ...], arg: str = "dtype") -> np.d
         dt = np.dtype(value)
     except TypeError:
         raise TypeError(f"{arg}: not a NumPy dtype: {value!r}") from None
-    if dt not in allowed:
+    if dt not in allowed:  # TypeError, as NumPy's "Unsupported dtype"
         names = ", ".join(str(a) for a in allowed)
-        raise ValueError(f"{arg}: expected one of {names}, got {dt}")
+        raise TypeError(f"{arg}: expected one of {names}, got {dt}")
     return dt
 
 

@@ -302,6 +302,7 @@ class RefGenerator:
         self.algorithm = algorithm
         self._key = root_key(seed) if _key is None else bytes(_key)
         self._position = _position
+        self._spawned = 0
 
     @classmethod
     def from_key(cls, algorithm: str, key: bytes, position: int = 0) -> "RefGenerator":
@@ -327,7 +328,8 @@ class RefGenerator:
         return RefGenerator.from_key(self.algorithm, k, 0)
 
     def spawn(self, n: int) -> List["RefGenerator"]:
-        return [self.child(i) for i in range(n)]
+        first, self._spawned = self._spawned, self._spawned + n
+        return [self.child(i) for i in range(first, first + n)]
 
     # -- positions ---------------------------------------------------------------------
     def _take(self, nblocks: int) -> int:

@@ -9,6 +9,7 @@ the same bodies much longer, with fresh random examples each time.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
@@ -190,7 +191,9 @@ def _init(d: Any) -> Tuple[Callable, Callable, Any, Any]:
     size = d(SMALL_DIMS)
 
     def call(g: ss.Generator, tensor: Any) -> Any:
-        return getattr(sst.init, name)(tensor, a, b, generator=g)
+        with warnings.catch_warnings():  # torch's documented warning for a far-off mean
+            warnings.filterwarnings("ignore", "mean is more than 2 std", UserWarning)
+            return getattr(sst.init, name)(tensor, a, b, generator=g)
 
     def expected(h: ss.Generator, shape: Tuple[int, ...], dt: Any) -> Any:
         npdt = NUMPY_OF[dt]
@@ -229,11 +232,11 @@ def fuzz_tensors(data: Any) -> None:
     if out is not None:
         assert got is out
     assert isinstance(got, torch.Tensor)
-    if got.device.type == "meta":
-        assert g.position == 0
-        return
     h = ss.Generator(seed)
     want = expected(h, tuple(got.shape), got.dtype)
+    if got.device.type == "meta":
+        assert g.position == h.position  # a meta draw moves the generator as the real one
+        return
     assert bits(got) == bits(want), (kind, out_kind)
     assert g.position == h.position
 

@@ -51,12 +51,32 @@ def test_randint_randperm_bernoulli_match_numpy_api():
     assert g.position == h.position
 
 
-def test_meta_device_draws_nothing():
-    g = ss.Generator(5)
-    t = sst.rand(10, 7, generator=g, device="meta")
-    assert t.device.type == "meta" and t.shape == (10, 7)
-    sst.randperm(11, generator=g, device="meta")
-    assert g.position == 0
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda g, dev: sst.rand(10, 7, generator=g, device=dev),
+        lambda g, dev: sst.rand(5, generator=g, device=dev, dtype=torch.float64),
+        lambda g, dev: sst.randn(3, 3, generator=g, device=dev, dtype=torch.bfloat16),
+        lambda g, dev: sst.normal(0.0, 2.0, (9,), generator=g, device=dev, dtype=torch.float64),
+        lambda g, dev: sst.trunc_normal(13, generator=g, device=dev),
+        lambda g, dev: sst.randint(0, 7, (5,), generator=g, device=dev, dtype=torch.int8),
+        lambda g, dev: sst.randperm(11, generator=g, device=dev),
+        lambda g, dev: sst.randperm(2, generator=g, device=dev),
+        lambda g, dev: sst.bernoulli(0.3, 9, generator=g, device=dev),
+        lambda g, dev: sst.bernoulli(torch.full((3, 3), 0.5, device=dev), generator=g),
+        lambda g, dev: sst.init.orthogonal_(torch.empty(4, 6, device=dev), generator=g),
+        lambda g, dev: sst.init.sparse_(torch.empty(5, 3, device=dev), 0.4, generator=g),
+        lambda g, dev: sst.init.kaiming_uniform_(torch.empty(6, 5, dtype=torch.float64, device=dev), generator=g),
+    ],
+)
+def test_meta_draw_moves_the_position_as_the_real_draw(draw):
+    """A model built on meta then materialised draws the same later values as a real one."""
+    real, meta = ss.Generator(5), ss.Generator(5)
+    draw(real, "cpu")
+    t = draw(meta, "meta")
+    assert t.device.type == "meta"
+    assert meta.position == real.position > 0
+    assert np.array_equal(meta.random(4), real.random(4))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -70,15 +90,15 @@ def test_bad_arguments():
     g = ss.Generator(1)
     with pytest.raises(TypeError, match="generator"):
         sst.rand(3, generator=np.random.default_rng())
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(TypeError, match="dtype"):  # an unsupported dtype: NumPy's TypeError
         sst.rand(3, generator=g, dtype=torch.int32)
     with pytest.raises(ValueError, match="out"):
-        sst.rand(3, generator=g, out=torch.empty(3, dtype=torch.float64))
+        sst.rand(3, generator=g, dtype=torch.float32, out=torch.empty(3, dtype=torch.float64))
     with pytest.raises(ValueError, match="out"):
         sst.rand(4, 2, generator=g, out=torch.empty(2, 4).t())
     with pytest.raises(ValueError, match="size"):
         sst.rand(-1, generator=g)
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(TypeError, match="dtype"):
         sst.randint(3, (2,), generator=g, dtype=torch.float32)
     with pytest.raises(TypeError, match="randint"):
         sst.randint(3, generator=g)
@@ -130,3 +150,22 @@ def test_bernoulli_of_a_probability_tensor_is_torch_like():
     assert f32.dtype == torch.bool
     with pytest.raises(ValueError, match="p"):
         sst.bernoulli(torch.tensor([0.5, 2.0]), generator=ss.Generator(3))
+
+
+def test_out_gives_the_dtype_when_dtype_is_not_given():
+    """As torch: ``rand(n, out=t)`` draws in ``t``'s dtype."""
+    for make, out, want in [
+        (lambda g, o: sst.rand(6, generator=g, out=o), torch.empty(6, dtype=torch.float64),
+         lambda g: ss.Generator(3).random(6)),
+        (lambda g, o: sst.randn(6, generator=g, out=o), torch.empty(6, dtype=torch.float64),
+         lambda g: ss.Generator(3).standard_normal(6)),
+        (lambda g, o: sst.normal(1.0, 2.0, (6,), generator=g, out=o), torch.empty(6, dtype=torch.float64),
+         lambda g: ss.Generator(3).normal(1.0, 2.0, 6)),
+        (lambda g, o: sst.trunc_normal(6, generator=g, out=o), torch.empty(6, dtype=torch.float64),
+         lambda g: ss.Generator(3).truncated_normal(size=6)),
+        (lambda g, o: sst.randint(0, 9, (6,), generator=g, out=o), torch.empty(6, dtype=torch.int32),
+         lambda g: ss.Generator(3).integers(0, 9, 6, dtype=np.int32)),
+    ]:
+        got = make(ss.Generator(3), out)
+        assert got is out
+        assert np.array_equal(out.numpy(), want(None))

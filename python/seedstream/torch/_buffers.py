@@ -3,8 +3,9 @@
 CPU tensors are filled in place through a NumPy view of their memory. CUDA tensors are
 filled by seedstream's kernels on the GPU (`_cuda`), for draws that have one and `philox`
 generators. Other devices, and draws without a kernel, get the values produced on the CPU
-and copied. Every path gives the same bits. `meta` tensors hold no data, so nothing is
-drawn for them.
+and copied. Every path gives the same bits. `meta` tensors hold no data: nothing is
+computed for them, but the generator moves as far as the draw would have moved it, so
+later draws match a run on real tensors.
 """
 
 from __future__ import annotations
@@ -116,11 +117,20 @@ def target(
     return out
 
 
+def words_per_element(dtype: torch.dtype) -> int:
+    """Words of the word stream one element of a draw in `dtype` reads (docs/spec.md#positions):
+    2 for float64 and the integer dtypes (``integers``), 1 for the other floats and bool
+    (``bernoulli``)."""
+    return 2 if dtype == torch.float64 or (not dtype.is_floating_point and dtype != torch.bool) else 1
+
+
 def fill(
     t: torch.Tensor,
     fill_cpu: Callable[[np.ndarray], Any],
     cuda: Optional[Tuple[Any, str, Tuple[Any, ...]]] = None,
     arg: str = "out",
+    generator: Any = None,
+    meta_blocks: Optional[int] = None,
 ) -> torch.Tensor:
     """Fills `t` on its device with `fill_cpu(numpy_view)`; the device dispatch point.
 
@@ -129,8 +139,20 @@ def fill(
     A non-contiguous `t` gets the values of its elements in C order.
     The write counts as an in-place operation for autograd, as torch's own: `t`'s version
     counter moves, so a backward that saved `t` raises instead of reading the new values.
-    A meta tensor holds no data: nothing is drawn and no generator advances.
+    A meta tensor holds no data: nothing is computed, and `generator` (the one `fill_cpu`
+    draws from) advances by the blocks the draw would use: `meta_blocks`, or by default
+    ``ceil(numel * w / 4)`` with `w` from :func:`words_per_element`, after `fill_cpu` on an
+    empty array has checked the arguments.
     """
+    if t.device.type == "meta":
+        if generator is not None:
+            blocks = meta_blocks
+            if blocks is None:
+                # A draw of no elements checks the arguments as the real draw does.
+                fill_cpu(numpy_view(empty_cpu((0,), t.dtype), arg, half_as_bits=False))
+                blocks = -(-int(t.numel()) * words_per_element(t.dtype) // 4)
+            generator.advance(blocks)
+        return t
     if t.is_inference() and not torch.is_inference_mode_enabled():
         raise RuntimeError(
             f"{arg}: an inference tensor cannot be updated in place outside InferenceMode (as in torch)"
@@ -141,7 +163,7 @@ def fill(
             raise RuntimeError(f"{arg}: several elements share one memory location (an expanded tensor)")
         tmp = empty_cpu(tuple(t.shape), t.dtype) if t.device.type == "cpu" else torch.empty(
             tuple(t.shape), dtype=t.dtype, device=t.device)
-        fill(tmp, fill_cpu, cuda, arg)
+        fill(tmp, fill_cpu, cuda, arg, generator, meta_blocks)
         with torch.no_grad():
             t.copy_(tmp)
         return t
