@@ -91,12 +91,6 @@ def test_checkpointing_changes_no_gradient_and_no_counter(own, reentrant, nested
         assert int(plain.shared.drop.step) == 6  # two calls per step
 
 
-def test_seedstream_dropout_recomputed_without_patch_raises():
-    net = _fresh(ckpt=False, own=True)
-    with pytest.raises(RuntimeError, match="patch_dropout"):
-        net(torch.ones(4, 8, requires_grad=True)).backward()
-
-
 def test_key_is_seed_path_step_and_call_index():
     net = nn.Sequential(nn.Linear(6, 6), nn.Dropout(0.5))
     patch = sst.patch_dropout(net, seed="k")
