@@ -277,3 +277,18 @@ def test_torch_dropout_and_keyword_forms_are_routed_and_respect_train():
     net.eval()
     a, b = net(x)
     assert a is x and b is x and patch.step == 1
+
+
+def test_rate_zero_takes_its_key_and_counts_the_pass():
+    class TwoDropouts(nn.Module):
+        def forward(self, x):
+            return F.dropout(F.dropout(x, 0.0, training=self.training), 0.5, training=self.training)
+
+    net = TwoDropouts()
+    patch = sst.patch_dropout(net, seed="z")
+    x = torch.ones(16)
+    assert torch.equal(net(x), sf.dropout(x, 0.5, generator=ss.Generator("z").child("", 0, 1)))
+    assert patch.step == 1
+    net.eval()
+    net(x)
+    assert patch.step == 1

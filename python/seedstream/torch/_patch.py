@@ -125,22 +125,23 @@ def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
     x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
     training = _p(args, kwargs, 2, "training", kwargs.get("train", True))  # torch.dropout: train
     inplace = _p(args, kwargs, 3, "inplace", False)
-    if not training or p == 0.0:
+    if not training:
         return x
+    # p = 0 takes its key too (and returns x), so changing p never shifts another mask.
     out = sf.dropout(x, p, generator=mode.scope.generator(mode.path()))
-    return x.copy_(out) if inplace else out
+    return x.copy_(out) if inplace and out is not x else out
 
 
 def _channel(unbatched_dim: Optional[int]) -> Any:
     def handler(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
         x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
         training, inplace = _p(args, kwargs, 2, "training", True), _p(args, kwargs, 3, "inplace", False)
-        if not training or p == 0.0:
+        if not training:
             return x
         # As torch: a mask per (sample, channel); per channel for unbatched input.
         dims = 1 if x.dim() == unbatched_dim else min(2, x.dim())
         out = sf.channel_dropout(x, p, generator=mode.scope.generator(mode.path()), mask_dims=dims)
-        return x.copy_(out) if inplace else out
+        return x.copy_(out) if inplace and out is not x else out
 
     return handler
 
