@@ -4,7 +4,7 @@ and the same masks again when activation checkpointing recomputes part of the fo
 Keying (docs/spec.md#patch-dropout-v1): the ``k``-th dropout (``k`` from 0) attributed to
 the module with qualified path ``q`` in forward pass ``t`` uses
 ``Generator(seed).child(q, t, k)`` (``child(q, t, k, rank)`` with a rank). ``t`` counts the
-top-level training forward calls that drew a mask; it is saved in the model's state_dict.
+top-level training forward calls that took a key (``p = 0`` included); it is saved in the model's state_dict.
 
 Recomputation (``_Tracker``, shared by ``patch_dropout`` and by every
 ``seedstream.torch.Dropout``). ``torch.utils.checkpoint`` re-runs a region of the forward
@@ -324,7 +324,7 @@ class _Tracker:
 class DropoutPatch(_Tracker):
     """What :func:`patch_dropout` installed on a model; ``remove()`` undoes it.
 
-    ``step`` is the number of training forward passes that drew a mask so far (saved in
+    ``step`` is the number of training forward passes that took a key so far (saved in
     the model's state_dict as ``seedstream_dropout_step``).
     """
 
