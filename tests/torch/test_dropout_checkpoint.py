@@ -131,3 +131,19 @@ def test_recomputation_that_matches_no_forward_call_raises():
     y = checkpoint(lambda t: drop(t * 2), x, use_reentrant=False)
     with pytest.raises(RuntimeError, match="without a matching forward call"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_model_is_tracked_too(how):
+    import copy
+    import pickle
+
+    torch.manual_seed(3)
+    block = Block("c")
+    twin = copy.deepcopy(block) if how == "deepcopy" else pickle.loads(pickle.dumps(block))
+    x = torch.linspace(-1, 1, 32).reshape(4, 8).requires_grad_()
+    checkpoint(twin, x, use_reentrant=False).pow(2).sum().backward()
+    got = x.grad.clone()
+    x.grad = None
+    block(x).pow(2).sum().backward()
+    assert torch.equal(got, x.grad) and int(twin.drop.step) == int(block.drop.step) == 2
