@@ -147,3 +147,4 @@ def test_a_copied_model_is_tracked_too(how):
     x.grad = None
     block(x).pow(2).sum().backward()
     assert torch.equal(got, x.grad) and int(twin.drop.step) == int(block.drop.step) == 2
+

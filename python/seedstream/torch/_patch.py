@@ -4,7 +4,8 @@ and the same masks again when activation checkpointing recomputes part of the fo
 Keying (docs/spec.md#patch-dropout-v1): the ``k``-th dropout (``k`` from 0) attributed to
 the module with qualified path ``q`` in forward pass ``t`` uses
 ``Generator(seed).child(q, t, k)`` (``child(q, t, k, rank)`` with a rank). ``t`` counts the
-top-level training forward calls that took a key (``p = 0`` included); it is saved in the model's state_dict.
+top-level training forward calls that took a key (``p = 0`` included); it is saved in the
+model's state_dict. ``seedstream.torch.Dropout`` keeps its own key and step (``steps``).
 
 Recomputation (``_Tracker``, shared by ``patch_dropout`` and by every
 ``seedstream.torch.Dropout``). ``torch.utils.checkpoint`` re-runs a region of the forward
@@ -213,6 +214,9 @@ def _inputs(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, .
     return tuple(ids), refs
 
 
+_UNTRACKED = object()  # on the call stack for a call in backward that is no recomputation
+
+
 class _Thread(threading.local):
     """A tracker's state on one thread: the calls in progress and their scopes."""
 
@@ -267,6 +271,7 @@ class _Tracker:
             if backward:
                 counts = self._recomputed(key, args, kwargs)
                 if counts is None:
+                    here.path_stack.append(_UNTRACKED)
                     return
                 scope = _Scope(self, counts, False, len(here.path_stack))
             else:
@@ -285,9 +290,10 @@ class _Tracker:
 
     def _post_body(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         here = self._thread
-        if not here.path_stack:  # the pre-hook raised, or the call is not tracked
+        if not here.path_stack:  # the pre-hook raised
             return
-        here.path_stack.pop()
+        if here.path_stack.pop() is _UNTRACKED:
+            return
         scope = here.scopes[-1]
         if len(here.path_stack) == scope.depth:
             here.scopes.pop()
