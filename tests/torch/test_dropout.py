@@ -125,3 +125,11 @@ def test_changing_a_rate_to_zero_shifts_no_other_mask():
     drop(x)
     drop.p = 0.5
     assert torch.equal(drop(x), dropout(x, 0.5, generator=ss.Generator(1).child("d", 1)))
+
+
+def test_forward_called_directly_takes_the_next_step():
+    drop = sst.Dropout(0.5, seed=1, name="d")
+    x = torch.ones(64)
+    drop(x)
+    assert torch.equal(drop.forward(x), dropout(x, 0.5, generator=ss.Generator(1).child("d", 1)))
+    assert int(drop.step) == 2

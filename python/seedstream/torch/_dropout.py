@@ -52,19 +52,20 @@ class Dropout(torch.nn.Module):
             return x
         if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
             raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
-        if torch.compiler.is_compiling():
+        scope = None if torch.compiler.is_compiling() else _patch.steps.scope()
+        if scope is not None:
+            step = torch.tensor(scope.module_step(self))
+        elif not torch.compiler.is_compiling() and _patch.in_backward():
+            raise RuntimeError(
+                f"Dropout {self.name!r}: forward recomputed in backward (activation "
+                "checkpointing?) without a matching forward call; checkpoint a module that "
+                "holds it, or a function whose first such module call takes the checkpointed "
+                "tensors"
+            )
+        else:  # traced by torch.compile, or called without hooks (forward() itself)
             # The op gets its own copy of the step: the buffer moves on before backward runs.
             step = self.step.clone()
             self.step.add_(1)
-        else:
-            scope = _patch.steps.scope()
-            if scope is None:
-                raise RuntimeError(
-                    f"Dropout {self.name!r}: forward recomputed in backward (activation "
-                    "checkpointing?) without a matching forward call; checkpoint a module, or "
-                    "a function whose first module call takes the checkpointed tensors"
-                )
-            step = torch.tensor(scope.module_step(self))
         if self.p == 0.0:  # the step still moves, so p never shifts later masks
             return x
         return named_dropout(x, self.p, self._algorithm, self._key, self.name, step)
