@@ -98,3 +98,38 @@ def test_bad_arguments():
         dropout(torch.ones(3, dtype=torch.int64), 0.5, generator=ss.Generator(1))
     with pytest.raises(ValueError, match="p"):
         dropout(torch.ones(3), float("nan"), generator=ss.Generator(1))
+
+
+def test_rate_zero_takes_the_place_of_its_draw():
+    x = torch.ones(10)
+    g = ss.Generator(2)
+    assert dropout(x, 0.0, generator=g) is x and g.position == 3  # as at p = 0.5
+    assert dropout(x, 0.0, generator=g, training=False) is x and g.position == 3
+    c = ss.Generator(2)
+    y = torch.ones(3, 5, 2)
+    assert sst.functional.channel_dropout(y, 0.0, generator=c) is y
+    assert c.position == 4  # 15 mask entries, four per block
+    drop = sst.Dropout(0.0, seed=1, name="d")
+    assert drop(x) is x and int(drop.step) == 1
+    drop.eval()
+    assert drop(x) is x and int(drop.step) == 1
+
+
+def test_changing_a_rate_to_zero_shifts_no_other_mask():
+    x = torch.ones(64)
+    for p in (0.5, 0.0):
+        g = ss.Generator(4)
+        dropout(x, p, generator=g)
+        assert torch.equal(dropout(x, 0.5, generator=g), dropout(x, 0.5, generator=ss.Generator(4).advance(16)))
+    drop = sst.Dropout(0.0, seed=1, name="d")
+    drop(x)
+    drop.p = 0.5
+    assert torch.equal(drop(x), dropout(x, 0.5, generator=ss.Generator(1).child("d", 1)))
+
+
+def test_forward_called_directly_takes_the_next_step():
+    drop = sst.Dropout(0.5, seed=1, name="d")
+    x = torch.ones(64)
+    drop(x)
+    assert torch.equal(drop.forward(x), dropout(x, 0.5, generator=ss.Generator(1).child("d", 1)))
+    assert int(drop.step) == 2

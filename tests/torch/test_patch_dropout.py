@@ -91,12 +91,6 @@ def test_checkpointing_changes_no_gradient_and_no_counter(own, reentrant, nested
         assert int(plain.shared.drop.step) == 6  # two calls per step
 
 
-def test_seedstream_dropout_recomputed_without_patch_raises():
-    net = _fresh(ckpt=False, own=True)
-    with pytest.raises(RuntimeError, match="patch_dropout"):
-        net(torch.ones(4, 8, requires_grad=True)).backward()
-
-
 def test_key_is_seed_path_step_and_call_index():
     net = nn.Sequential(nn.Linear(6, 6), nn.Dropout(0.5))
     patch = sst.patch_dropout(net, seed="k")
@@ -283,3 +277,18 @@ def test_torch_dropout_and_keyword_forms_are_routed_and_respect_train():
     net.eval()
     a, b = net(x)
     assert a is x and b is x and patch.step == 1
+
+
+def test_rate_zero_takes_its_key_and_counts_the_pass():
+    class TwoDropouts(nn.Module):
+        def forward(self, x):
+            return F.dropout(F.dropout(x, 0.0, training=self.training), 0.5, training=self.training)
+
+    net = TwoDropouts()
+    patch = sst.patch_dropout(net, seed="z")
+    x = torch.ones(16)
+    assert torch.equal(net(x), sf.dropout(x, 0.5, generator=ss.Generator("z").child("", 0, 1)))
+    assert patch.step == 1
+    net.eval()
+    net(x)
+    assert patch.step == 1

@@ -22,9 +22,13 @@ class Dropout(torch.nn.Module):
     ``strict=True`` and keeps the current step. Same scaling as ``torch.nn.Dropout``;
     backward regenerates the mask instead of storing it.
 
-    Under activation checkpointing, recomputation must draw the masks of the original
-    calls: run the model through :func:`seedstream.torch.patch_dropout`, which tracks that.
-    Without it, a recomputed forward raises ``RuntimeError`` rather than drawing new masks.
+    A module called several times in one forward uses the next step at each call. Under
+    activation checkpointing (``torch.utils.checkpoint``, reentrant or not, nested) a
+    recomputed call draws the mask of its original call and leaves ``step`` alone. To tell
+    calls apart, the calls of this module and of every module that holds it are tracked
+    (forward hooks); checkpoint such a module, or a function whose first call of one takes
+    the checkpointed tensors. A call recomputed in backward that matches no forward call
+    raises ``RuntimeError`` rather than drawing a new mask.
     """
 
     def __init__(self, p: float = 0.5, *, seed: Union[int, str], name: str) -> None:
@@ -40,31 +44,40 @@ class Dropout(torch.nn.Module):
         self._algorithm, self._key = root._stream.algorithm, root._stream.key.hex()
         self.register_buffer("step", torch.zeros((), dtype=torch.int64))
         self.register_load_state_dict_pre_hook(_keep_step_when_absent)
+        _patch.steps.install()
+        _patch.steps.track(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
+        if not self.training:
             return x
         if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
             raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
-        if not torch.compiler.is_compiling():
-            scope = _patch.active()
-            if scope is not None:
-                step = torch.tensor(scope.module_step(self))
-                return named_dropout(x, self.p, self._algorithm, self._key, self.name, step)
-            if _patch.in_backward():
-                raise RuntimeError(
-                    f"Dropout {self.name!r}: forward recomputed in backward (activation "
-                    "checkpointing?) outside seedstream.torch.patch_dropout(model, ...), "
-                    "which is needed to redraw the original masks"
-                )
-        # The op gets its own copy of the step: the buffer moves on before backward runs.
-        step = self.step.clone()
-        self.step.add_(1)
+        scope = None if torch.compiler.is_compiling() else _patch.steps.scope()
+        if scope is not None:
+            step = torch.tensor(scope.module_step(self))
+        elif not torch.compiler.is_compiling() and _patch.in_backward():
+            raise RuntimeError(
+                f"Dropout {self.name!r}: forward recomputed in backward (activation "
+                "checkpointing?) without a matching forward call; checkpoint a module that "
+                "holds it, or a function whose first such module call takes the checkpointed "
+                "tensors"
+            )
+        else:  # traced by torch.compile, or called without hooks (forward() itself)
+            # The op gets its own copy of the step: the buffer moves on before backward runs.
+            step = self.step.clone()
+            self.step.add_(1)
+        if self.p == 0.0:  # the step still moves, so p never shifts later masks
+            return x
         return named_dropout(x, self.p, self._algorithm, self._key, self.name, step)
+
+    def __setstate__(self, state: Any) -> None:
+        super().__setstate__(state)
+        _patch.steps.install()
 
     def extra_repr(self) -> str:
         return f"p={self.p}, seed={self.seed!r}, name={self.name!r}"
 
 
 def _keep_step_when_absent(module: Dropout, state_dict: Any, prefix: str, *rest: Any) -> None:
+    _patch.steps.forget_chain()  # the steps may move
     state_dict.setdefault(prefix + "step", module.step.clone())

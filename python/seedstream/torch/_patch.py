@@ -4,15 +4,17 @@ and the same masks again when activation checkpointing recomputes part of the fo
 Keying (docs/spec.md#patch-dropout-v1): the ``k``-th dropout (``k`` from 0) attributed to
 the module with qualified path ``q`` in forward pass ``t`` uses
 ``Generator(seed).child(q, t, k)`` (``child(q, t, k, rank)`` with a rank). ``t`` counts the
-top-level training forward calls that drew a mask; it is saved in the model's state_dict.
+top-level training forward calls that took a key (``p = 0`` included); it is saved in the
+model's state_dict. ``seedstream.torch.Dropout`` keeps its own key and step (``steps``).
 
-Recomputation. ``torch.utils.checkpoint`` re-runs a region of the forward inside backward,
-from the very same input tensors (the reentrant form passes detached aliases of their
-storage). Each module call that checkpointing may recompute (made without grad or under
-saved-tensor hooks) records the counters it started with, under the identity of its input
-storages; a call made inside backward that starts a recomputation looks that record
-up and counts from it, so it draws the masks of the original call. Recomputation never
-moves the live counters.
+Recomputation (``_Tracker``, shared by ``patch_dropout`` and by every
+``seedstream.torch.Dropout``). ``torch.utils.checkpoint`` re-runs a region of the forward
+inside backward, from the very same input tensors (the reentrant form passes detached
+aliases of their storage). Each module call that checkpointing may recompute (made without
+grad or under saved-tensor hooks) records the counters it started with, under the identity
+of its input storages; a call made inside backward that starts a recomputation looks that
+record up and counts from it, so it draws the masks of the original call. Recomputation
+never moves the live counters.
 """
 
 from __future__ import annotations
@@ -40,12 +42,6 @@ def in_backward() -> bool:
     return bool(torch._C._current_graph_task_id() != -1)
 
 
-def active() -> Optional["_Scope"]:
-    """The innermost pass or recomputation in progress on this thread, if any."""
-    scopes = getattr(_local, "scopes", None)
-    return scopes[-1] if scopes else None
-
-
 class _Counts:
     """Counters of one forward pass: its step ``t``, the number of draws made so far per
     module path (and the step of each ``seedstream.torch.Dropout`` used), and each such
@@ -70,30 +66,33 @@ class _Counts:
 class _Scope:
     """A live forward pass or a recomputation, from its first hooked call to its end."""
 
-    __slots__ = ("patch", "counts", "live", "depth", "mode", "drew")
+    __slots__ = ("tracker", "counts", "live", "depth", "mode", "drew")
 
-    def __init__(self, patch: "DropoutPatch", counts: _Counts, live: bool, depth: int) -> None:
-        self.patch, self.counts, self.live, self.depth = patch, counts, live, depth
-        self.mode = _DropoutMode(self)
+    def __init__(self, tracker: "_Tracker", counts: _Counts, live: bool, depth: int) -> None:
+        self.tracker, self.counts, self.live, self.depth = tracker, counts, live, depth
+        self.mode: Optional[_DropoutMode] = None
         self.drew = False
 
     def generator(self, path: str) -> Generator:
-        """The stream of the next dropout attributed to `path`."""
+        """The stream of the next dropout attributed to `path` (a ``patch_dropout`` pass)."""
         k = self.counts.counts.get(path, 0)
         self.counts.counts[path] = k + 1
         self.drew = True
         names: Tuple[Any, ...] = (path, self.counts.step, k)
         if self.counts.rank is not None:
             names += (self.counts.rank,)
-        return self.patch.root.child(*names)
+        return self.tracker.root.child(*names)  # type: ignore[attr-defined]
 
     def module_step(self, module: torch.nn.Module) -> int:
         """The step a ``seedstream.torch.Dropout`` uses now; advances it in a live pass."""
-        c = self.counts
-        step = c.counts.get(module)
-        if step is None:
-            step = c.first.setdefault(module, int(module.step))
-        c.counts[module] = step + 1
+        c, key = self.counts, id(module)
+        if self.live:  # the buffer, which may have moved outside tracked calls
+            step = int(module.step)
+            c.first.setdefault(key, step)
+        else:
+            known = c.counts.get(key)
+            step = c.first.setdefault(key, int(module.step)) if known is None else known
+        c.counts[key] = step + 1
         self.drew = True
         if self.live:
             with torch.no_grad():
@@ -120,29 +119,30 @@ class _DropoutMode(TorchFunctionMode):
         return handler(self, func, args, kwargs)
 
     def path(self) -> str:
-        return self.scope.patch.path_stack[-1]
+        return self.scope.tracker.here().path_stack[-1]  # type: ignore[no-any-return]
 
 
 def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
     x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
     training = _p(args, kwargs, 2, "training", kwargs.get("train", True))  # torch.dropout: train
     inplace = _p(args, kwargs, 3, "inplace", False)
-    if not training or p == 0.0:
+    if not training:
         return x
+    # p = 0 takes its key too (and returns x), so changing p never shifts another mask.
     out = sf.dropout(x, p, generator=mode.scope.generator(mode.path()))
-    return x.copy_(out) if inplace else out
+    return x.copy_(out) if inplace and out is not x else out
 
 
 def _channel(unbatched_dim: Optional[int]) -> Any:
     def handler(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
         x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
         training, inplace = _p(args, kwargs, 2, "training", True), _p(args, kwargs, 3, "inplace", False)
-        if not training or p == 0.0:
+        if not training:
             return x
         # As torch: a mask per (sample, channel); per channel for unbatched input.
         dims = 1 if x.dim() == unbatched_dim else min(2, x.dim())
         out = sf.channel_dropout(x, p, generator=mode.scope.generator(mode.path()), mask_dims=dims)
-        return x.copy_(out) if inplace else out
+        return x.copy_(out) if inplace and out is not x else out
 
     return handler
 
@@ -214,10 +214,123 @@ def _inputs(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, .
     return tuple(ids), refs
 
 
-class DropoutPatch:
+_UNTRACKED = object()  # on the call stack for a call in backward that is no recomputation
+
+
+class _Thread(threading.local):
+    """A tracker's state on one thread: the calls in progress and their scopes."""
+
+    def __init__(self) -> None:
+        self.path_stack: List[Any] = []
+        self.scopes: List[_Scope] = []
+        self.replay: Optional[_Counts] = None
+        self.replay_task = -1
+
+
+class _Tracker:
+    """Hook bodies that keep the counters of forward passes and recognise recomputation.
+
+    A subclass names each module (``_key``), gives the counters of a new live pass
+    (``_live_counts``) and acts when a scope starts and ends (``_begin``, ``_end``).
+    """
+
+    def _reset(self) -> None:
+        self._anchors: Dict[Any, List[List[Any]]] = {}
+        self._thread = _Thread()
+
+    def here(self) -> _Thread:
+        return self._thread
+
+    def scope(self) -> Optional[_Scope]:
+        """The innermost pass or recomputation in progress on this thread, if any."""
+        scopes = self._thread.scopes
+        return scopes[-1] if scopes else None
+
+    def _key(self, module: torch.nn.Module) -> Any:
+        raise NotImplementedError
+
+    def _live_counts(self) -> _Counts:
+        raise NotImplementedError
+
+    def _unmatched(self, key: Any) -> Optional[_Counts]:
+        """Counters for a call in backward that matches no recorded call (None: untracked)."""
+        raise NotImplementedError
+
+    def _begin(self, scope: _Scope) -> None:
+        pass
+
+    def _end(self, scope: _Scope) -> None:
+        pass
+
+    def _pre_body(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
+        here = self._thread
+        key = self._key(module)
+        scopes = here.scopes
+        backward = in_backward()
+        if not scopes or (backward and scopes[-1].live):
+            if backward:
+                counts = self._recomputed(key, args, kwargs)
+                if counts is None:
+                    here.path_stack.append(_UNTRACKED)
+                    return
+                scope = _Scope(self, counts, False, len(here.path_stack))
+            else:
+                scope = _Scope(self, self._live_counts(), True, len(here.path_stack))
+                if len(self._anchors) > 4096:
+                    self._prune()
+            scopes.append(scope)
+            self._begin(scope)
+        here.path_stack.append(key)
+        if module.training and _may_be_recomputed():
+            ids, refs = _inputs(args, kwargs)
+            if ids:
+                log = self._anchors.setdefault((key, ids), [])
+                log.append([refs, scopes[-1].counts.copy(), False])
+                del log[:-_ANCHORS_PER_INPUT]
+
+    def _post_body(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        here = self._thread
+        if not here.path_stack:  # the pre-hook raised
+            return
+        if here.path_stack.pop() is _UNTRACKED:
+            return
+        scope = here.scopes[-1]
+        if len(here.path_stack) == scope.depth:
+            here.scopes.pop()
+            self._end(scope)
+            if not scope.live:  # later calls of the same backward continue from here
+                here.replay, here.replay_task = scope.counts, torch._C._current_graph_task_id()
+
+    def _recomputed(self, key: Any, args: Any, kwargs: Any) -> Optional[_Counts]:
+        """Counters for a call starting a recomputation: those its original call started
+        with (the latest not yet replayed), or the current ones when it continues one."""
+        ids, _ = _inputs(args, kwargs)
+        found = [e for e in self._anchors.get((key, ids), ()) if not any(r.expired() for r in e[0])]
+        here = self._thread
+        current = here.replay if here.replay_task == torch._C._current_graph_task_id() else None
+        if current is not None and any(e[1] == current for e in found):
+            return current
+        if found:
+            entry = ([e for e in found if not e[2]] or found)[-1]
+            entry[2] = True
+            return entry[1].copy()
+        if current is not None:
+            return current
+        return self._unmatched(key)
+
+    def _prune(self) -> None:
+        for key in list(self._anchors):
+            log = [e for e in self._anchors[key] if not any(r.expired() for r in e[0])]
+            if log:
+                self._anchors[key] = log
+            else:
+                del self._anchors[key]
+
+
+class DropoutPatch(_Tracker):
     """What :func:`patch_dropout` installed on a model; ``remove()`` undoes it.
 
-    ``step`` is the number of training forward passes that drew a mask so far (saved in
+    ``step`` is the number of training forward passes that took a key so far (saved in
     the model's state_dict as ``seedstream_dropout_step``).
     """
 
@@ -238,11 +351,8 @@ class DropoutPatch:
 
     def _reset(self) -> None:
         """The transient state: nothing in progress, nothing recorded."""
+        super()._reset()
         self.root = Generator(self.seed)
-        self.path_stack: List[str] = []
-        self._scopes: List[_Scope] = []
-        self._replay: Optional[_Counts] = None
-        self._anchors: Dict[Any, List[List[Any]]] = {}
 
     # A copy of the model (copy.deepcopy) gets its own patch, with the same step.
     def __getstate__(self) -> Dict[str, Any]:
@@ -281,77 +391,110 @@ class DropoutPatch:
             return _eager_post(self, module, args, kwargs, output)
         return self._post_body(module, args, kwargs, output)
 
-    def _pre_body(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
-        path = self._paths[module]
-        scopes = self._scopes
-        backward = in_backward()
-        if not scopes or (backward and scopes[-1].live):
-            if backward:
-                scope = _Scope(self, self._recomputed(path, args, kwargs), False, len(self.path_stack))
-            else:
-                rank = _rank(self.rank)  # "auto": as torch.distributed stands at this pass
-                scope = _Scope(self, _Counts(self.step, rank, {}, {}), True, len(self.path_stack))
-                if len(self._anchors) > 4096:
-                    self._prune()
-            scopes.append(scope)
-            scope.mode.__enter__()
-            if not hasattr(_local, "scopes"):
-                _local.scopes = []
-            _local.scopes.append(scope)
-        self.path_stack.append(path)
-        if module.training and _may_be_recomputed():
-            ids, refs = _inputs(args, kwargs)
-            if ids:
-                log = self._anchors.setdefault((path, ids), [])
-                log.append([refs, scopes[-1].counts.copy(), False])
-                del log[:-_ANCHORS_PER_INPUT]
+    def _key(self, module: torch.nn.Module) -> str:
+        return self._paths[module]
 
-    def _post_body(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
-        if not self.path_stack:  # the pre-hook raised
-            return
-        self.path_stack.pop()
-        scope = self._scopes[-1]
-        if len(self.path_stack) == scope.depth:
-            self._scopes.pop()
-            _local.scopes.pop()
-            scope.mode.__exit__(None, None, None)
-            if not scope.live:
-                self._replay = scope.counts
-            elif scope.drew:
-                self.step += 1
-                with torch.no_grad():
-                    getattr(self.model, STEP_BUFFER).fill_(self.step)
+    def _live_counts(self) -> _Counts:
+        rank = _rank(self.rank)  # "auto": as torch.distributed stands at this pass
+        return _Counts(self.step, rank, {}, {})
 
-    def _recomputed(self, path: str, args: Any, kwargs: Any) -> _Counts:
-        """Counters for a call starting a recomputation: those its original call started
-        with (the latest not yet replayed), or the current ones when it continues one."""
-        ids, _ = _inputs(args, kwargs)
-        found = [e for e in self._anchors.get((path, ids), ()) if not any(r.expired() for r in e[0])]
-        current = self._replay
-        if current is not None and any(e[1] == current for e in found):
-            return current
-        if found:
-            entry = ([e for e in found if not e[2]] or found)[-1]
-            entry[2] = True
-            return entry[1].copy()
-        if current is not None:
-            return current
+    def _unmatched(self, key: Any) -> Optional[_Counts]:
         raise RuntimeError(
-            f"patch_dropout: module {path!r} was run in backward without a matching forward "
+            f"patch_dropout: module {key!r} was run in backward without a matching forward "
             "call; checkpoint a module (or a function of the module's inputs)"
         )
 
-    def _prune(self) -> None:
-        for key in list(self._anchors):
-            log = [e for e in self._anchors[key] if not any(r.expired() for r in e[0])]
-            if log:
-                self._anchors[key] = log
-            else:
-                del self._anchors[key]
+    def _begin(self, scope: _Scope) -> None:
+        scope.mode = _DropoutMode(scope)
+        scope.mode.__enter__()
+
+    def _end(self, scope: _Scope) -> None:
+        assert scope.mode is not None
+        scope.mode.__exit__(None, None, None)
+        if scope.live and scope.drew:
+            self.step += 1
+            with torch.no_grad():
+                getattr(self.model, STEP_BUFFER).fill_(self.step)
 
 
 _eager_pre = torch._dynamo.disable(DropoutPatch._pre_body)
 _eager_post = torch._dynamo.disable(DropoutPatch._post_body)
+
+
+class _Steps(_Tracker):
+    """The steps of ``seedstream.torch.Dropout`` modules, so that a call recomputed by
+    activation checkpointing uses the step of its original call, with or without
+    ``patch_dropout``. Hooked modules: every ``Dropout`` and every module that holds one
+    (found as submodules are registered). Modules are told apart by identity, inputs by
+    storage. (Global forward hooks would see every module, but torch.compile warns about
+    them.)"""
+
+    def __init__(self) -> None:
+        self._reset()
+        self._chain: Optional[_Counts] = None
+        self._installed = False
+
+    # The hooks copied with a model (copy.deepcopy, pickle) refer to this same tracker.
+    def __deepcopy__(self, memo: Any) -> "_Steps":
+        return self
+
+    def __reduce__(self) -> str:
+        return "steps"
+
+    def install(self) -> None:
+        if not self._installed:
+            torch.nn.modules.module.register_module_module_registration_hook(self._registered)
+            self._installed = True
+
+    def track(self, module: torch.nn.Module) -> None:
+        if not self.tracks(module):
+            module.register_forward_pre_hook(self._pre, with_kwargs=True)
+            module.register_forward_hook(self._post, with_kwargs=True, always_call=True)
+
+    def tracks(self, module: torch.nn.Module) -> bool:
+        return any(getattr(h, "__self__", None) is self for h in module._forward_pre_hooks.values())
+
+    def _registered(self, parent: torch.nn.Module, name: str, child: Any) -> None:
+        if isinstance(child, torch.nn.Module) and self.tracks(child):
+            self.track(parent)
+
+    def forget_chain(self) -> None:
+        self._chain = None
+
+    # Nothing to track while torch.compile traces: a traced Dropout keeps its own step.
+    def _pre(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
+        if not torch.compiler.is_compiling():
+            self._pre_body(module, args, kwargs)
+
+    def _post(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        if not torch.compiler.is_compiling():
+            self._post_body(module, args, kwargs, output)
+
+    def _key(self, module: torch.nn.Module) -> int:
+        return id(module)
+
+    def _live_counts(self) -> _Counts:
+        # Top-level calls that checkpointing may recompute (the modules of a checkpointed
+        # function called outside any hooked module) count as one pass, so that a
+        # recomputation continuing from one of them knows where the next ones started.
+        # The pass ends with the next call that cannot be recomputed, a recomputation, or
+        # a state_dict load.
+        if not _may_be_recomputed():
+            self._chain = None
+            return _Counts(0, None, {}, {})
+        if self._chain is None:
+            self._chain = _Counts(0, None, {}, {})
+        return self._chain
+
+    def _unmatched(self, key: Any) -> Optional[_Counts]:
+        return None  # not a recomputation of a tracked call: a Dropout inside raises
+
+    def _begin(self, scope: _Scope) -> None:
+        if not scope.live:
+            self._chain = None
+
+
+steps = _Steps()
 
 
 def _may_be_recomputed() -> bool:

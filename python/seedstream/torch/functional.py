@@ -45,6 +45,12 @@ def _apply(stream: Stream, x: torch.Tensor, p: float) -> Tuple[torch.Tensor, int
     return out, first
 
 
+def _skip(stream: Stream, n: int) -> None:
+    """Moves `stream` as a draw of `n` one-word elements would (p = 0 draws nothing, yet
+    takes its place in the stream, so changing p never shifts a later draw)."""
+    stream.advance(-(-n // 4))
+
+
 def dropout_probability(p: Any) -> float:
     """A dropout rate: a float in [0, 1] (NumPy floats too), not a bool."""
     if isinstance(p, (bool, np.bool_)):
@@ -118,11 +124,15 @@ def _check(x: Any, p: Any, generator: Any) -> float:
 def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: bool = True) -> torch.Tensor:
     """Dropout with torch's semantics: zero each element with probability ``p`` and scale the
     rest by ``1 / (1 - p)``. The mask is ``generator.bernoulli(p, size=x.numel())`` in C order
-    at the generator's position, which advances as that draw would; backward regenerates the
-    mask from those counters instead of storing it (docs/spec.md#dropout-v1).
+    at the generator's position, which advances as that draw would (also at ``p == 0``,
+    which returns ``x`` itself); backward regenerates the mask from those counters instead
+    of storing it (docs/spec.md#dropout-v1). Nothing is drawn when ``training`` is false.
     """
     prob = _check(x, p, generator)
-    if not training or prob == 0.0:
+    if not training:
+        return x
+    if prob == 0.0:
+        _skip(generator._stream, x.numel())
         return x
     return _Dropout.apply(x, prob, generator._stream)
 
@@ -139,9 +149,12 @@ def channel_dropout(
     p = _check(x, p, generator)
     if isinstance(mask_dims, bool) or not isinstance(mask_dims, int) or not 0 <= mask_dims <= x.dim():
         raise ValueError(f"mask_dims: expected an int in [0, {x.dim()}], got {mask_dims!r}")
-    if not training or p == 0.0:
+    if not training:
         return x
     shape = tuple(x.shape[:mask_dims])
+    if p == 0.0:
+        _skip(generator._stream, math.prod(shape))
+        return x
     dropped = torch.from_numpy(generator.bernoulli(float(p), size=math.prod(shape)))
     dropped = dropped.reshape(shape + (1,) * (x.dim() - mask_dims)).to(x.device)
     scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - float(p))
