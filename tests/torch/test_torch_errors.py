@@ -93,6 +93,7 @@ def test_meta_tensors_compute_nothing():
     x = torch.empty(3, 4, device="meta", requires_grad=True)
     y = dropout(x, 0.5, generator=g)
     assert y.device.type == "meta" and y.shape == (3, 4) and y.requires_grad
+    assert g.position == 3  # as a real draw of 12 elements of 1 word
     y.sum().backward()
     assert x.grad.device.type == "meta"
     m = sst.Dropout(0.5, seed=1, name="d")
@@ -181,3 +182,11 @@ def test_cuda_fills_are_in_place_for_autograd_too():
     view = torch.zeros(4, 6, device="cuda").t()
     sst.init.normal_(view, generator=ss.Generator(2))
     assert torch.equal(view.cpu(), sst.randn(6, 4, generator=ss.Generator(2)))
+
+
+def test_dropout_on_meta_moves_the_generator_as_a_real_draw():
+    real, meta = ss.Generator(4), ss.Generator(4)
+    dropout(torch.ones(1001), 0.3, generator=real)
+    dropout(torch.empty(1001, device="meta"), 0.3, generator=meta)
+    assert meta.position == real.position
+    assert np.array_equal(meta.random(5), real.random(5))

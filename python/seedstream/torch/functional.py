@@ -21,10 +21,13 @@ _DROPOUT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 def _apply(stream: Stream, x: torch.Tensor, p: float) -> Tuple[torch.Tensor, int]:
     """Draws the mask from `stream` at its position (advancing it); returns the dropped-out
-    copy of `x` and the first block used. A meta tensor holds no data: nothing is drawn and
-    the stream does not advance."""
+    copy of `x` and the first block used. A meta tensor holds no data: nothing is computed,
+    and the stream advances as the real draw would (one word per element), so later draws
+    match a run on real tensors."""
     if x.device.type == "meta":
-        return torch.empty_like(x, memory_format=torch.contiguous_format), stream.position
+        first = stream.position
+        stream.advance(-(-x.numel() // 4))
+        return torch.empty_like(x, memory_format=torch.contiguous_format), first
     x = x.contiguous()
     if x.device.type == "cuda" and _cuda.has_kernels(stream):
         return _cuda.dropout(stream, x, p)  # one fused mask-and-scale kernel, no mask stored
