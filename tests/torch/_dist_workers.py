@@ -1,0 +1,100 @@
+"""Process bodies for the multi-process tests (spawned, so importable by name)."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any, Callable, Dict
+
+import torch
+import torch.distributed as tdist
+
+
+def run(rank: int, world: int, store_path: str, body: Callable[..., Any], args: Any) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
+    tdist.init_process_group("gloo", init_method=f"file://{store_path}", rank=rank, world_size=world)
+    try:
+        body(rank, world, *args)
+        tdist.barrier()
+    except BaseException:
+        traceback.print_exc()
+        raise
+    finally:
+        tdist.destroy_process_group()
+
+
+def spawn(world: int, tmp_path: Any, body: Callable[..., Any], *args: Any) -> None:
+    import torch.multiprocessing as mp
+
+    mp.spawn(run, args=(world, str(tmp_path / f"store-{world}"), body, args), nprocs=world, join=True)
+
+
+class Net(torch.nn.Module):
+    """Uneven sizes on purpose: no dimension divides by 2 or 4."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = torch.nn.Embedding(11, 7)
+        self.fc1 = torch.nn.Linear(7, 13)
+        self.norm = torch.nn.LayerNorm(13)
+        self.fc2 = torch.nn.Linear(13, 5)
+        self.head = torch.nn.Linear(5, 3, bias=False)
+
+    def reset_parameters(self) -> None:
+        torch.nn.init.trunc_normal_(self.head.weight, std=0.02, a=-0.04, b=0.04)
+
+
+def reference(dtype: torch.dtype, seed: int) -> Dict[str, torch.Tensor]:
+    from seedstream.torch import init_module
+
+    return {k: v.clone() for k, v in init_module(Net().to(dtype), seed).state_dict().items()}
+
+
+def assert_shards_equal(model: torch.nn.Module, ref: Dict[str, torch.Tensor], what: str) -> int:
+    from torch.distributed.tensor import DTensor
+
+    from seedstream.torch._distributed import local_box
+
+    checked = 0
+    for name, t in model.state_dict().items():
+        if isinstance(t, DTensor):
+            _, offset, lshape = local_box(t)
+            box = tuple(slice(o, o + n) for o, n in zip(offset, lshape))
+            got, want = t._local_tensor, ref[name][box]
+            checked += 1
+        else:
+            got, want = t, ref[name]
+        assert got.dtype == want.dtype and got.shape == want.shape, (what, name)
+        assert torch.equal(got.view(-1).view(torch.uint8) if got.numel() else got,
+                           want.contiguous().view(-1).view(torch.uint8) if want.numel() else want), (what, name)
+    return checked
+
+
+def sharded_init_body(rank: int, world: int, dtypes: Any, seed: int) -> None:
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+
+    from seedstream.torch import init_module, materialize
+
+    mesh = init_device_mesh("cpu", (world,))
+    for dtype in dtypes:
+        ref = reference(dtype, seed)
+        # FSDP2 after construction on meta: Shard(0) of every parameter, uneven.
+        with torch.device("meta"):
+            model = Net().to(dtype)
+        for m in (model.fc1, model.fc2, model.head):
+            fully_shard(m, mesh=mesh)
+        fully_shard(model, mesh=mesh)
+        materialize(model, "cpu", seed=seed)
+        assert assert_shards_equal(model, ref, f"fsdp {dtype}") == 8
+        # The same model re-initialised in place.
+        init_module(model, seed)
+        assert_shards_equal(model, ref, f"fsdp init_module {dtype}")
+        # Tensor parallel: Shard(0) weights and biases (colwise), Shard(1) weights (rowwise).
+        model = Net().to(dtype)
+        parallelize_module(model, mesh, {"fc1": ColwiseParallel(), "fc2": RowwiseParallel(),
+                                         "head": ColwiseParallel()})
+        init_module(model, seed)
+        assert assert_shards_equal(model, ref, f"tp {dtype}") == 5
