@@ -98,3 +98,77 @@ def sharded_init_body(rank: int, world: int, dtypes: Any, seed: int) -> None:
                                          "head": ColwiseParallel()})
         init_module(model, seed)
         assert assert_shards_equal(model, ref, f"tp {dtype}") == 5
+
+
+SEED, SAMPLES, STEPS = 21, 8, 3
+
+
+class DropNet(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.drop_in = torch.nn.Dropout(0.3)
+        self.fc1 = torch.nn.Linear(6, 16)
+        self.drop = torch.nn.Dropout(0.3)
+        self.fc2 = torch.nn.Linear(16, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.drop(torch.relu(self.fc1(self.drop_in(x)))))
+
+
+def batch(step: int) -> torch.Tensor:
+    from seedstream import Generator
+
+    return torch.from_numpy(Generator(SEED).child("data", step).standard_normal((SAMPLES, 6), dtype="float32"))
+
+
+def train(rank: int, world: int, micro: int, ddp: bool) -> Dict[str, Any]:
+    """STEPS steps of SGD on this process's share of each global batch, in micro-batches of
+    `micro` samples; per (step, global sample index), the input dropout's input and output
+    (the data, never zero, so a zero output is a dropped element)."""
+    from seedstream.torch import init_module, patch_dropout
+
+    model = init_module(DropNet(), SEED)
+    patch = patch_dropout(model, seed=SEED)
+    seen: Dict[Any, Any] = {}
+    current: Dict[str, int] = {}
+
+    def record(module: Any, args: Any, out: torch.Tensor) -> None:
+        for j in range(out.shape[0]):
+            seen[(current["step"], current["offset"] + j)] = (args[0][j].detach().clone(), out[j].detach().clone())
+
+    model.drop_in.register_forward_hook(record)
+    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    share = SAMPLES // world
+    for step in range(STEPS):
+        x = batch(step)
+        y = x.sum(dim=1, keepdim=True)
+        opt.zero_grad()
+        for lo in range(rank * share, (rank + 1) * share, micro):
+            current.update(step=step, offset=lo)
+            with patch.samples(step, lo):
+                loss = ((net(x[lo:lo + micro]) - y[lo:lo + micro]) ** 2).sum() * (world / SAMPLES)
+            loss.backward()
+        opt.step()
+    return {"seen": seen, "params": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+
+
+def dropout_body(rank: int, world: int, out_dir: str) -> None:
+    result = train(rank, world, 1 if world == 4 else 2, ddp=True)
+    torch.save(result, f"{out_dir}/train-{world}-{rank}.pt")
+    if world == 2:
+        # Default keys under data parallelism: the rank is part of the key, so two ranks fed
+        # the same data draw different masks.
+        from seedstream.torch import init_module, patch_dropout
+
+        model = init_module(DropNet(), SEED)
+        patch_dropout(model, seed=SEED)
+        out = model.drop_in(torch.ones(64, 16))
+        both = [torch.empty_like(out) for _ in range(world)]
+        tdist.all_gather(both, out)
+        torch.save({"auto": both}, f"{out_dir}/default-{rank}.pt")
+
+
+def all_body(rank: int, world: int, dtypes: Any, seed: int, out_dir: str) -> None:
+    sharded_init_body(rank, world, dtypes, seed)
+    dropout_body(rank, world, out_dir)

@@ -187,3 +187,62 @@ def scaled_dot_product_attention(
             scores = scores + attn_mask
     weights = dropout(torch.softmax(scores, dim=-1), dropout_p, generator=generator)
     return weights @ value
+
+
+def _sample_apply(stream: Stream, x: torch.Tensor, p: float, offset: int) -> torch.Tensor:
+    """dropout-v1 of each sample ``x[j]`` with the stream ``child(offset + j)`` of `stream`."""
+    if x.device.type == "meta":
+        return torch.empty_like(x, memory_format=torch.contiguous_format)
+    x = x.contiguous()
+    host_in = x if x.device.type == "cpu" else x.cpu()
+    host_out = b.empty_cpu(tuple(x.shape), x.dtype)
+    n = x.shape[0] if x.dim() else 0
+    if n and x.numel():
+        xi = b.numpy_view(host_in.detach(), "input").reshape(n, -1)
+        xo = b.numpy_view(host_out, "out").reshape(n, -1)
+        if x.dtype in (torch.float16, torch.bfloat16):
+            fmt = str(x.dtype).replace("torch.", "")
+            for j in range(n):
+                stream.child([offset + j]).fill_dropout_half(xi[j], xo[j], p, fmt)
+        else:
+            for j in range(n):
+                stream.child([offset + j]).fill_dropout(xi[j], xo[j], p)
+    return host_out if host_out.device == x.device else host_out.to(x.device)
+
+
+class _SampleDropout(torch.autograd.Function):
+    """Keeps the stream and offset; backward regenerates every sample's mask."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, p: float, stream: Stream, offset: int) -> torch.Tensor:
+        ctx.p, ctx.stream, ctx.offset = p, stream, offset
+        return _sample_apply(stream, x, p, offset)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> Any:
+        return _SampleDropout.apply(grad, ctx.p, ctx.stream, ctx.offset), None, None, None
+
+
+def sample_dropout(
+    x: torch.Tensor, p: float = 0.5, *, generator: Generator, sample_offset: int = 0, training: bool = True
+) -> torch.Tensor:
+    """Dropout whose mask does not depend on how a batch is split: sample ``x[j]`` (dimension
+    0 indexes samples) is the sample with global index ``sample_offset + j`` and gets
+    dropout-v1 of its own elements (C order) from ``generator.child(sample_offset + j)`` at
+    position 0. So the mask of a sample depends on the generator's key (for example
+    ``Generator(seed).child(module_name, step)``), the sample's global index and the element
+    within the sample, never on the batch size, the data-parallel world size or
+    gradient-accumulation splits, provided each process passes the global index of its
+    first sample (docs/spec.md#sample-dropout-v1). ``generator``'s position is neither used
+    nor moved. Backward regenerates the masks. On a GPU the masks are computed on the host
+    (a copy to and from the device, as ``dropout``).
+    """
+    prob = _check(x, p, generator)
+    off = v.index(sample_offset, "sample_offset", "an int")
+    if off < 0:
+        raise ValueError(f"sample_offset: expected an int >= 0, got {off}")
+    if x.dim() == 0:
+        raise ValueError("x: expected a tensor with a sample dimension (dimension 0), got a scalar")
+    if not training or prob == 0.0:
+        return x
+    return _SampleDropout.apply(x, prob, generator._stream, off)
