@@ -76,7 +76,7 @@ def sharded_init_body(rank: int, world: int, dtypes: Any, seed: int) -> None:
     from torch.distributed.fsdp import fully_shard
     from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
 
-    from seedstream.torch import init_module, materialize
+    from seedstream.torch import init_module, materialize, routed
 
     mesh = init_device_mesh("cpu", (world,))
     for dtype in dtypes:
@@ -98,6 +98,17 @@ def sharded_init_body(rank: int, world: int, dtypes: Any, seed: int) -> None:
                                          "head": ColwiseParallel()})
         init_module(model, seed)
         assert assert_shards_equal(model, ref, f"tp {dtype}") == 5
+        # Further routed draws: a second draw continues the stream; bernoulli_, random_,
+        # rand_like/randn_like of a sharded parameter.
+        plain = init_module(Net().to(dtype), seed)
+        for m in (plain, model):
+            with routed(m, seed), torch.no_grad():
+                torch.nn.init.normal_(m.fc2.weight)
+                m.fc2.weight.data.uniform_(-1.0, 1.0)
+                m.fc1.weight.bernoulli_(0.3)
+                m.fc1.bias.random_(0, 100)
+                m.head.weight.data.copy_(torch.randn_like(m.head.weight) + torch.rand_like(m.head.weight))
+        assert_shards_equal(model, {k: v.clone() for k, v in plain.state_dict().items()}, f"tp routed {dtype}")
 
 
 SEED, SAMPLES, STEPS = 21, 8, 3

@@ -287,6 +287,12 @@ def _fill_dtensor(r: Router, func: Any, args: Any, kwargs: Any, t: Any, method: 
                   mkwargs: Any = None, draw_dtype: Any = None) -> Any:
     """A draw on a DTensor: its local shard gets its part of the whole tensor's draw."""
     if dist.local(t).numel():  # an uneven split can leave a process nothing
+        hit = r.find(t)
+        if hit is not None and (hit[1] != hit[0].lo or _span(t)[2] != hit[0].hi):
+            raise ValueError(
+                f"tensor: {_name(func)} on a part of the DTensor {hit[0].name!r}: draws on a "
+                "sharded tensor must cover all of it (its local shard gets its part)"
+            )
         g = r.target_stream(func, args, kwargs, t)
         dist.fill(t, g, method, margs, mkwargs, draw_dtype)
         r.mark_written(t)
@@ -364,7 +370,9 @@ def _deterministic_init(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
 def _bernoulli(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     t = _arg(args, kwargs, 0, "tensor", None)
     p = _arg(args, kwargs, 1, "p", 0.5)
-    if dist.is_dtensor(t) and not isinstance(p, torch.Tensor):
+    if dist.is_dtensor(t):
+        if isinstance(p, torch.Tensor):
+            raise ValueError("p: a tensor of probabilities on a DTensor has no seedstream mapping; pass a float")
         return _fill_dtensor(r, func, args, kwargs, t, "bernoulli", (float(p),), draw_dtype=np.bool_)
     g = r.target_stream(func, args, kwargs, t)
     if isinstance(p, torch.Tensor):
@@ -412,11 +420,20 @@ def _creation(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     layout as torch decides), then refilled from the source's stream."""
     src = _arg(args, kwargs, 0, "input", None)
     src = src if isinstance(src, torch.Tensor) else None
+    if dist.is_dtensor(src):
+        # Made without torch's draw: DTensor's own random ops synchronise their RNG across ranks.
+        out = torch.empty_like(*args, **kwargs)
+        if not dist.local(src).numel():
+            return out
     g = r.stream_of(src) if src is not None else None
     if g is None:
         return r.unroutable(func, args, kwargs, None)
-    out = func(*args, **kwargs)
-    if func is torch.rand_like:
+    if not dist.is_dtensor(src):
+        out = func(*args, **kwargs)
+    if dist.is_dtensor(out):
+        method, margs = ("uniform", (0.0, 1.0)) if func is torch.rand_like else ("standard_normal", ())
+        dist.fill(out, g, method, margs)
+    elif func is torch.rand_like:
         _fill(out, lambda x: ss_init.uniform_(x, 0.0, 1.0, generator=g))
     else:
         _fill(out, lambda x: buffers.fill(x, lambda a: g.standard_normal(dtype=a.dtype, out=a)))
