@@ -62,12 +62,16 @@ def test_range_at_nonzero_position_leaves_position(method, args, kwargs, dtype):
     ((3, 4, 5), (0, 2, 0), (3, 2, 5)),
     ((9,), (5,), (3,)),
     ((4, 6), (0, 0), (4, 6)),
+    ((9, 7), (0, 3), (9, 1)),      # runs of one element: each lead reaches several runs back
+    ((5, 6, 3), (1, 2, 1), (3, 3, 1)),
+    ((6, 2), (0, 1), (6, 1)),
 ])
 @pytest.mark.parametrize("method, args, kwargs, dtype", [
     ("normal", (0.0, 1.0), {}, np.float32), ("normal", (0.0, 1.0), {}, np.float64),
     ("truncated_normal", (0.0, 0.02, -0.04, 0.04), {}, ml_dtypes.bfloat16),
     ("uniform", (-1.0, 1.0), {}, np.float16), ("integers", (0, 10), {}, np.int64),
-    ("bernoulli", (0.5,), {}, np.bool_),
+    ("bernoulli", (0.5,), {}, np.bool_), ("bits", (), {}, np.uint32), ("bits", (), {}, np.uint64),
+    ("random", (), {}, np.float32), ("random", (), {}, np.float64),
 ])
 def test_box_equals_slice_of_full_draw(shape, offset, local, method, args, kwargs, dtype):
     g = Generator(3)
@@ -76,6 +80,32 @@ def test_box_equals_slice_of_full_draw(shape, offset, local, method, args, kwarg
     fill_box(g, method, shape, offset, out, *args, **kwargs)
     box = tuple(slice(o, o + n) for o, n in zip(offset, local))
     assert out.tobytes() == np.ascontiguousarray(full[box]).tobytes()
+
+
+def test_box_leaves_position_and_other_memory():
+    g = Generator(8).advance(2)
+    full = Generator(8).advance(2).normal(0.0, 1.0, size=(40, 30), dtype=np.float32)
+    buf = np.full(8 * 11 + 2, 7.0, dtype=np.float32)
+    out = buf[1:-1].reshape(8, 11)
+    fill_box(g, "normal", (40, 30), (5, 13), out, 0.0, 1.0)
+    assert out.tobytes() == np.ascontiguousarray(full[5:13, 13:24]).tobytes()
+    assert buf[0] == 7.0 and buf[-1] == 7.0
+    assert g.position == 2
+
+
+def test_core_runs_are_checked():
+    s = Generator(0)._stream
+    out = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="^runs:"):
+        s.fill_random_f32(out, np.array([[1, 0, 2]], np.uint64))  # its lead has no place
+    with pytest.raises(ValueError, match="^runs:"):
+        s.fill_random_f32(out, np.array([[0, 2, 3]], np.uint64))  # past the end of out
+    with pytest.raises(ValueError, match="^runs:"):
+        s.fill_random_f32(out, np.array([[0, 2]], np.uint64))
+    s.fill_random_f32(out, np.array([[4, 0, 2], [9, 2, 2]], np.uint64))
+    full = Generator(0).random(12, dtype=np.float32)
+    assert out.tobytes() == np.concatenate([full[4:6], full[9:11]]).tobytes()
+    assert s.position == 0
 
 
 def test_box_runs_cover_the_box():

@@ -11,6 +11,7 @@ draw: this module only chooses positions and slices.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any, Iterator, Sequence, Tuple
 
 import numpy as np
@@ -97,6 +98,45 @@ def fill_range(generator: Generator, method: str, start: int, out: np.ndarray,
     return out
 
 
+class _Runs:
+    """A stream whose fills write the given runs of a draw at its position (one call into
+    the core for all of them) instead of drawing; see ``_core.Stream.fill_*(runs=...)``."""
+
+    def __init__(self, stream: Any, runs: np.ndarray) -> None:
+        self._stream, self._runs = stream, runs
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._stream, name)
+        return functools.partial(attr, runs=self._runs) if name.startswith("fill_") else attr
+
+
+def run_table(shape: Sequence[int], offset: Sequence[int], local: Sequence[int]) -> np.ndarray:
+    """:func:`box_runs` as a uint64 array of rows (start in the array, start in the box, length)."""
+    nd = len(shape)
+    k = nd
+    while k > 0 and offset[k - 1] == 0 and local[k - 1] == shape[k - 1]:
+        k -= 1
+    inner = int(np.prod(shape[k:], dtype=np.uint64)) if k < nd else 1
+    if k == 0:
+        return np.array([[0, 0, inner]], dtype=np.uint64)
+    strides = np.ones(nd, dtype=np.uint64)
+    for d in range(nd - 2, -1, -1):
+        strides[d] = strides[d + 1] * np.uint64(shape[d + 1])
+    run = local[k - 1] * inner
+    outer = local[:k - 1]
+    count = int(np.prod(outer, dtype=np.int64)) if outer else 1
+    starts = np.full(count, offset[k - 1] * int(strides[k - 1]), dtype=np.uint64)
+    if outer:
+        idx = np.indices(outer, dtype=np.uint64).reshape(len(outer), -1)
+        for d in range(len(outer)):
+            starts += (idx[d] + np.uint64(offset[d])) * strides[d]
+    table = np.empty((count, 3), dtype=np.uint64)
+    table[:, 0] = starts
+    table[:, 1] = np.arange(count, dtype=np.uint64) * np.uint64(run)
+    table[:, 2] = run
+    return table
+
+
 def box_runs(shape: Sequence[int], offset: Sequence[int], local: Sequence[int]) -> Iterator[Tuple[int, int, int]]:
     """The contiguous runs of a box of a C-order array: ``(flat start in the array, flat start
     in the box, length)``; one run per index of the leading dimensions the box cuts."""
@@ -144,6 +184,16 @@ def fill_box(generator: Generator, method: str, shape: Sequence[int], offset: Se
         return out
     w = words_per_element(method, out.dtype)
     flat = out.reshape(-1)
-    for src, dst, n in box_runs(shp, off, out.shape):
+    table = run_table(shp, off, out.shape)
+    # A run not starting a block is drawn from its block's first element, which lands in
+    # the places before it (those of earlier runs, filled after it). Runs with too few
+    # places before them (the first ones) are drawn here afterwards, the rest in one call.
+    alone = table[:, 1] < table[:, 0] % np.uint64(4 // w)
+    together = np.ascontiguousarray(table[~alone])
+    if together.shape[0]:
+        g = copy.copy(generator)
+        g._stream = _Runs(g._stream, together)  # type: ignore[assignment]
+        _draw(g, method, flat, args, kwargs)
+    for src, dst, n in table[alone].tolist():
         _fill_run(generator, method, w, src, flat[dst:dst + n], args, kwargs)
     return out

@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use numpy::{
-    PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyReadwriteArrayDyn, PyUntypedArray,
-    PyUntypedArrayMethods,
+    PyArrayDyn, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn, PyReadwriteArrayDyn,
+    PyUntypedArray, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -125,6 +125,73 @@ impl Stream {
             .ok_or_else(|| PyValueError::new_err("size: too many elements"))?;
         Ok(self.take(blocks)?)
     }
+
+    /// The pieces `(first block, element range of out)` of a fill of `len` elements: a draw
+    /// at the position (which moves past it), or with `runs` parts of a draw at the position
+    /// (which does not move; docs/spec.md#element-ranges).
+    fn draw_pieces(
+        &self,
+        len: usize,
+        words_per_element: usize,
+        runs: Option<&PyReadonlyArray2<'_, u64>>,
+    ) -> PyResult<Vec<(u64, std::ops::Range<usize>)>> {
+        match runs {
+            None => {
+                let first = self.take_elements(len, words_per_element)?;
+                Ok(pieces(first, len, words_per_element).collect())
+            }
+            Some(r) => run_pieces(self.position(), len, words_per_element, r),
+        }
+    }
+}
+
+/// Pieces for `runs`, rows `(element of the draw, element of out, length)`. A run whose
+/// first element is not the first of its block is filled from that block's first element,
+/// `lead` places before its place in `out`: those places belong to earlier runs, so runs are
+/// filled last to first and each earlier run overwrites what the later one left there.
+fn run_pieces(
+    position: u64,
+    len: usize,
+    words_per_element: usize,
+    runs: &PyReadonlyArray2<'_, u64>,
+) -> PyResult<Vec<(u64, std::ops::Range<usize>)>> {
+    let shape = runs.shape();
+    if shape[1] != 3 {
+        return Err(PyValueError::new_err(
+            "runs: expected rows of (start, offset, length)",
+        ));
+    }
+    let rows = runs
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("runs: must be C-contiguous"))?;
+    let per_block = (4 / words_per_element) as u64;
+    let mut out = Vec::new();
+    for row in rows.chunks_exact(3).rev() {
+        let (start, dst, n) = (row[0], row[1], row[2]);
+        let lead = start % per_block;
+        let bad = || PyValueError::new_err(format!("runs: run {row:?} does not fit out"));
+        let lo = dst.checked_sub(lead).ok_or_else(bad)?;
+        let hi = dst
+            .checked_add(n)
+            .filter(|&h| h <= len as u64)
+            .ok_or_else(bad)?;
+        let block = position
+            .checked_add(start / per_block)
+            .filter(|&b| {
+                blocks_for(hi - lo, words_per_element as u64)
+                    .and_then(|k| b.checked_add(k))
+                    .is_some()
+            })
+            .ok_or_else(|| PyValueError::new_err("runs: passes position 2**64 - 1"))?;
+        if n == 0 {
+            continue;
+        }
+        let (lo, hi) = (lo as usize, hi as usize);
+        out.extend(
+            pieces(block, hi - lo, words_per_element).map(|(b, r)| (b, r.start + lo..r.end + lo)),
+        );
+    }
+    Ok(out)
 }
 
 /// Runs `fill` on each piece of a draw with the GIL released, checking for signals between
@@ -196,15 +263,14 @@ impl<'py> FloatOut<'py> {
 }
 
 macro_rules! fill_integers_as {
-    ($self:ident, $py:ident, $out:ident, $low:ident, $range:ident, $($t:ty),*) => {$(
+    ($self:ident, $py:ident, $out:ident, $low:ident, $range:ident, $runs:ident, $($t:ty),*) => {$(
         if let Ok(arr) = $out.cast::<PyArrayDyn<$t>>() {
             let mut rw = arr.try_readwrite().map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
             let buf = slice_of(&mut rw)?;
             core(integers::check_range($range))?;
-            let first = $self.take_elements(buf.len(), integers::WORDS_INTEGER)?;
+            let ps = $self.draw_pieces(buf.len(), integers::WORDS_INTEGER, $runs.as_ref())?;
             let (src, ext) = (&$self.source, &$self.extension);
-            let len = buf.len();
-            detach_pieces($py, pieces(first, len, integers::WORDS_INTEGER), |(block, r)| {
+            detach_pieces($py, ps, |(block, r)| {
                 integers::fill_integers(src, ext, block, $low, $range, &mut buf[r])
             })?;
             return Ok(());
@@ -283,56 +349,68 @@ impl Stream {
     }
 
     /// Fills `out` (uint32) with raw words.
-    fn fill_bits_u32(&self, py: Python<'_>, mut out: PyReadwriteArrayDyn<'_, u32>) -> PyResult<()> {
+    #[pyo3(signature = (out, runs=None))]
+    fn fill_bits_u32(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, u32>,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
+    ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), bits::WORDS_U32)?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(py, pieces(first, len, bits::WORDS_U32), |(block, r)| {
+        let ps = self.draw_pieces(buf.len(), bits::WORDS_U32, runs.as_ref())?;
+        detach_pieces(py, ps, |(block, r)| {
             bits::fill_u32(src, block, &mut buf[r]);
             Ok(())
         })
     }
 
     /// Fills `out` (uint64) with raw 64-bit values.
-    fn fill_bits_u64(&self, py: Python<'_>, mut out: PyReadwriteArrayDyn<'_, u64>) -> PyResult<()> {
+    #[pyo3(signature = (out, runs=None))]
+    fn fill_bits_u64(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, u64>,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
+    ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), bits::WORDS_U64)?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(py, pieces(first, len, bits::WORDS_U64), |(block, r)| {
+        let ps = self.draw_pieces(buf.len(), bits::WORDS_U64, runs.as_ref())?;
+        detach_pieces(py, ps, |(block, r)| {
             bits::fill_u64(src, block, &mut buf[r]);
             Ok(())
         })
     }
 
     /// Fills `out` (float32) with uniform values in [0, 1).
+    #[pyo3(signature = (out, runs=None))]
     fn fill_random_f32(
         &self,
         py: Python<'_>,
         mut out: PyReadwriteArrayDyn<'_, f32>,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), uniform::WORDS_F32)?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(py, pieces(first, len, uniform::WORDS_F32), |(block, r)| {
+        let ps = self.draw_pieces(buf.len(), uniform::WORDS_F32, runs.as_ref())?;
+        detach_pieces(py, ps, |(block, r)| {
             uniform::fill_f32(src, block, &mut buf[r]);
             Ok(())
         })
     }
 
     /// Fills `out` (float64) with uniform values in [0, 1).
+    #[pyo3(signature = (out, runs=None))]
     fn fill_random_f64(
         &self,
         py: Python<'_>,
         mut out: PyReadwriteArrayDyn<'_, f64>,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), uniform::WORDS_F64)?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(py, pieces(first, len, uniform::WORDS_F64), |(block, r)| {
+        let ps = self.draw_pieces(buf.len(), uniform::WORDS_F64, runs.as_ref())?;
+        detach_pieces(py, ps, |(block, r)| {
             uniform::fill_f64(src, block, &mut buf[r]);
             Ok(())
         })
@@ -340,6 +418,7 @@ impl Stream {
 
     /// Fills `out` with normal(loc, scale) samples; `dtype` is the name of the float format
     /// (float16 and bfloat16 buffers are passed as uint16 views).
+    #[pyo3(signature = (out, dtype, loc, scale, runs=None))]
     fn fill_normal(
         &self,
         py: Python<'_>,
@@ -347,21 +426,23 @@ impl Stream {
         dtype: &str,
         loc: f64,
         scale: f64,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let normal = core(Normal::new(loc, scale))?;
         let mut buf = FloatOut::borrow(out, dtype)?;
         let mut buf = buf.slice()?;
         core(normal.check_format(buf.format()))?;
         let (len, words) = (buf.len(), buf.format().words_per_element());
-        let first = self.take_elements(len, words)?;
+        let ps = self.draw_pieces(len, words, runs.as_ref())?;
         let src = &self.source;
-        detach_pieces(py, pieces(first, len, words), |(block, r)| {
+        detach_pieces(py, ps, |(block, r)| {
             normal.fill(src, block, buf.range(r));
             Ok(())
         })
     }
 
     /// Fills `out` with uniform(low, high) samples (see `fill_normal` for `dtype`).
+    #[pyo3(signature = (out, dtype, low, high, runs=None))]
     fn fill_uniform(
         &self,
         py: Python<'_>,
@@ -369,20 +450,20 @@ impl Stream {
         dtype: &str,
         low: f64,
         high: f64,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let mut buf = FloatOut::borrow(out, dtype)?;
         let mut buf = buf.slice()?;
         let uniform = core(UniformRange::new(low, high, buf.format()))?;
         let (len, words) = (buf.len(), buf.format().words_per_element());
-        let first = self.take_elements(len, words)?;
+        let ps = self.draw_pieces(len, words, runs.as_ref())?;
         let src = &self.source;
-        detach_pieces(py, pieces(first, len, words), |(block, r)| {
-            uniform.fill(src, block, buf.range(r))
-        })
+        detach_pieces(py, ps, |(block, r)| uniform.fill(src, block, buf.range(r)))
     }
 
     /// Fills `out` with normal(loc, scale) samples truncated to [a, b] (absolute bounds).
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (out, dtype, loc, scale, a, b, runs=None))]
     fn fill_truncated_normal(
         &self,
         py: Python<'_>,
@@ -392,28 +473,29 @@ impl Stream {
         scale: f64,
         a: f64,
         b: f64,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let mut buf = FloatOut::borrow(out, dtype)?;
         let mut buf = buf.slice()?;
         let tn = core(TruncatedNormal::new(loc, scale, a, b, buf.format()))?;
         let (len, words) = (buf.len(), buf.format().words_per_element());
-        let first = self.take_elements(len, words)?;
+        let ps = self.draw_pieces(len, words, runs.as_ref())?;
         let src = &self.source;
-        detach_pieces(py, pieces(first, len, words), |(block, r)| {
-            tn.fill(src, block, buf.range(r))
-        })
+        detach_pieces(py, ps, |(block, r)| tn.fill(src, block, buf.range(r)))
     }
 
     /// Fills `out` (any fixed-width integer dtype) with `low + [0, range)`; the caller has
     /// checked that every such value fits the dtype.
+    #[pyo3(signature = (out, low, range, runs=None))]
     fn fill_integers(
         &self,
         py: Python<'_>,
         out: &Bound<'_, PyAny>,
         low: i128,
         range: u128,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
-        fill_integers_as!(self, py, out, low, range, i64, i32, i16, i8, u64, u32, u16, u8);
+        fill_integers_as!(self, py, out, low, range, runs, i64, i32, i16, i8, u64, u32, u16, u8);
         Err(PyTypeError::new_err("out: expected an integer ndarray"))
     }
 
@@ -451,22 +533,21 @@ impl Stream {
         )
     }
 
+    #[pyo3(signature = (out, p, runs=None))]
     fn fill_bernoulli(
         &self,
         py: Python<'_>,
         mut out: PyReadwriteArrayDyn<'_, bool>,
         p: f64,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), bernoulli::WORDS_BERNOULLI)?;
+        let ps = self.draw_pieces(buf.len(), bernoulli::WORDS_BERNOULLI, runs.as_ref())?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(
-            py,
-            pieces(first, len, bernoulli::WORDS_BERNOULLI),
-            |(block, r)| bernoulli::fill_bernoulli(src, block, p, &mut buf[r]),
-        )
+        detach_pieces(py, ps, |(block, r)| {
+            bernoulli::fill_bernoulli(src, block, p, &mut buf[r])
+        })
     }
 
     /// Fills `out` (int64) with a random permutation of `0..len(out)`.
