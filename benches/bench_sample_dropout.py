@@ -45,7 +45,7 @@ def main() -> None:
     n = a.samples
     g = Generator(1).child("block0.drop", 0)
     s = g._stream
-    rows = [("key derivation child(i)", median_time(lambda: [s.child([i]) for i in range(n)], a.repeats), n)]
+    rows = [("Stream.child(i) from Python (for comparison)", median_time(lambda: [s.child([i]) for i in range(n)], a.repeats), n)]
     for feat in (1, 256):
         x = torch.randn(n, feat)
         rows.append((f"sample_dropout, {feat} float32 per sample",

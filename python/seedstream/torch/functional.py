@@ -196,17 +196,10 @@ def _sample_apply(stream: Stream, x: torch.Tensor, p: float, offset: int) -> tor
     x = x.contiguous()
     host_in = x if x.device.type == "cpu" else x.cpu()
     host_out = b.empty_cpu(tuple(x.shape), x.dtype)
-    n = x.shape[0] if x.dim() else 0
-    if n and x.numel():
-        xi = b.numpy_view(host_in.detach(), "input").reshape(n, -1)
-        xo = b.numpy_view(host_out, "out").reshape(n, -1)
-        if x.dtype in (torch.float16, torch.bfloat16):
-            fmt = str(x.dtype).replace("torch.", "")
-            for j in range(n):
-                stream.child([offset + j]).fill_dropout_half(xi[j], xo[j], p, fmt)
-        else:
-            for j in range(n):
-                stream.child([offset + j]).fill_dropout(xi[j], xo[j], p)
+    if x.numel():
+        xi = b.numpy_view(host_in.detach(), "input")
+        xo = b.numpy_view(host_out, "out")
+        stream.fill_sample_dropout(xi, xo, p, x.shape[0], offset, str(x.dtype).replace("torch.", ""))
     return host_out if host_out.device == x.device else host_out.to(x.device)
 
 

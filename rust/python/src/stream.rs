@@ -610,6 +610,98 @@ impl Stream {
 
     /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".
     /// Returns the first block used.
+    /// Dropout of `input` into `out` (same dtype and size) as `samples` equal parts: part
+    /// `j` is dropped out with the stream `child(offset + j)` at position 0
+    /// (docs/spec.md#sample-dropout-v1). `format` names the dtype (float16 and bfloat16
+    /// arrive as uint16 views). The position does not move.
+    #[allow(clippy::too_many_arguments)]
+    fn fill_sample_dropout(
+        &self,
+        py: Python<'_>,
+        input: &Bound<'_, PyAny>,
+        out: &Bound<'_, PyAny>,
+        p: f64,
+        samples: usize,
+        offset: u64,
+        format: &str,
+    ) -> PyResult<()> {
+        core(bernoulli::threshold(p))?;
+        let half = match format {
+            "float16" => Some(dropout::HalfFormat::F16),
+            "bfloat16" => Some(dropout::HalfFormat::Bf16),
+            "float32" | "float64" => None,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "format: expected 'float32', 'float64', 'float16' or 'bfloat16', got {format:?}"
+                )))
+            }
+        };
+        if offset.checked_add(samples as u64).is_none() {
+            return Err(PyValueError::new_err(
+                "sample_offset: the last sample's index passes 2**64 - 1",
+            ));
+        }
+        // Key derivation dominates for small samples: a few hundred per released-GIL step.
+        const SAMPLES_PER_STEP: usize = 256;
+        let (algorithm, key) = (self.algorithm, &self.key);
+        let stream_of = move |j: usize| {
+            AnyStream::new(algorithm, &key.child_path(&[Name::Int(offset + j as u64)]))
+        };
+        macro_rules! typed {
+            ($t:ty, $fill:expr) => {
+                if let (Ok(x), Ok(o)) =
+                    (input.cast::<PyArrayDyn<$t>>(), out.cast::<PyArrayDyn<$t>>())
+                {
+                    let x = x
+                        .try_readonly()
+                        .map_err(|e| PyValueError::new_err(format!("input: {e}")))?;
+                    let xs = x
+                        .as_slice()
+                        .map_err(|_| PyValueError::new_err("input: must be C-contiguous"))?;
+                    let mut rw = o
+                        .try_readwrite()
+                        .map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
+                    let buf = slice_of(&mut rw)?;
+                    if xs.len() != buf.len() {
+                        return Err(PyValueError::new_err("out: size differs from input"));
+                    }
+                    if samples == 0 || xs.len() % samples != 0 {
+                        return Err(PyValueError::new_err(format!(
+                            "samples: expected a positive divisor of the size {}, got {samples}",
+                            xs.len()
+                        )));
+                    }
+                    let m = xs.len() / samples;
+                    let steps = (0..samples).step_by(SAMPLES_PER_STEP);
+                    detach_pieces(py, steps, |first| {
+                        for j in first..samples.min(first + SAMPLES_PER_STEP) {
+                            let r = j * m..(j + 1) * m;
+                            $fill(&stream_of(j), &xs[r.clone()], &mut buf[r])?;
+                        }
+                        Ok(())
+                    })?;
+                    return Ok(());
+                }
+            };
+        }
+        match half {
+            Some(fmt) => typed!(u16, |src: &AnyStream, x: &[u16], o: &mut [u16]| {
+                dropout::fill_dropout_half_bits(src, 0, p, fmt, x, o)
+            }),
+            None => {
+                typed!(f32, |src: &AnyStream, x: &[f32], o: &mut [f32]| {
+                    dropout::fill_dropout(src, 0, p, x, o)
+                });
+                typed!(f64, |src: &AnyStream, x: &[f64], o: &mut [f64]| {
+                    dropout::fill_dropout(src, 0, p, x, o)
+                });
+            }
+        }
+        Err(PyTypeError::new_err(format!(
+            "input: expected {format} arrays for input and out"
+        )))
+    }
+
     fn fill_dropout_half(
         &self,
         py: Python<'_>,
