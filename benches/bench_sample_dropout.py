@@ -6,8 +6,8 @@ This is a benchmark, not a test: it prints a Markdown table and never asserts.
 
     python benches/bench_sample_dropout.py                 # 4096 samples, 7 repeats
 
-Reported (median process time of 7 runs): the cost of deriving one sample's key
-(``child(i)``), of ``sample_dropout`` per sample for samples of 1 and 256 float32 elements
+Reported (median process time of 7 runs): the cost of deriving one key from Python
+(``Stream.child(i)``, which ``sample_dropout`` does in the core instead), of ``sample_dropout`` per sample for samples of 1 and 256 float32 elements
 (with ``dropout`` of the whole batch for comparison), and of filling the Shard(1) half of a
 4096 x 4096 float32 normal draw on one of 2 ranks (4096 row segments) against drawing it whole.
 """

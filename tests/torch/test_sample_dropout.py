@@ -55,6 +55,8 @@ def test_errors_name_the_argument():
         sf.sample_dropout(torch.ones(2, 2), 0.5, generator=g, sample_offset=-1)
     with pytest.raises(TypeError, match="^sample_offset:"):
         sf.sample_dropout(torch.ones(2, 2), 0.5, generator=g, sample_offset=1.0)
+    with pytest.raises(ValueError, match="^sample_offset:"):
+        sf.sample_dropout(torch.ones(3, 2), 0.5, generator=g, sample_offset=2**64 - 2)
     with pytest.raises(ValueError, match="^x:"):
         sf.sample_dropout(torch.ones(()), 0.5, generator=g)
     with pytest.raises(ValueError, match="^p:"):
