@@ -105,7 +105,7 @@ class Stream:
         out: npt.NDArray[Union[np.floating, np.uint16]],
         p: float,
         samples: int,
-        offset: int,
+        first_sample: int,
         format: str,
     ) -> None: ...
     def fill_dropout_half(

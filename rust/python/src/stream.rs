@@ -18,7 +18,7 @@ use seedstream_core::distr::normal::Normal;
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
-use seedstream_core::fill::{blocks_for, pieces, reserve};
+use seedstream_core::fill::{blocks_for, pieces, reserve, run_pieces};
 use seedstream_core::{Algorithm, AnyStream, Key, Name};
 
 use crate::errors::{core, CoreError};
@@ -140,58 +140,24 @@ impl Stream {
                 let first = self.take_elements(len, words_per_element)?;
                 Ok(pieces(first, len, words_per_element).collect())
             }
-            Some(r) => run_pieces(self.position(), len, words_per_element, r),
+            Some(r) => {
+                if r.shape()[1] != 3 {
+                    return Err(PyValueError::new_err(
+                        "runs: expected rows of (start, offset, length)",
+                    ));
+                }
+                let rows = r
+                    .as_slice()
+                    .map_err(|_| PyValueError::new_err("runs: must be C-contiguous"))?;
+                Ok(core(run_pieces(
+                    self.position(),
+                    len,
+                    words_per_element,
+                    rows,
+                ))?)
+            }
         }
     }
-}
-
-/// Pieces for `runs`, rows `(element of the draw, element of out, length)`. A run whose
-/// first element is not the first of its block is filled from that block's first element,
-/// `lead` places before its place in `out`: those places belong to earlier runs, so runs are
-/// filled last to first and each earlier run overwrites what the later one left there.
-fn run_pieces(
-    position: u64,
-    len: usize,
-    words_per_element: usize,
-    runs: &PyReadonlyArray2<'_, u64>,
-) -> PyResult<Vec<(u64, std::ops::Range<usize>)>> {
-    let shape = runs.shape();
-    if shape[1] != 3 {
-        return Err(PyValueError::new_err(
-            "runs: expected rows of (start, offset, length)",
-        ));
-    }
-    let rows = runs
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("runs: must be C-contiguous"))?;
-    let per_block = (4 / words_per_element) as u64;
-    let mut out = Vec::new();
-    for row in rows.chunks_exact(3).rev() {
-        let (start, dst, n) = (row[0], row[1], row[2]);
-        let lead = start % per_block;
-        let bad = || PyValueError::new_err(format!("runs: run {row:?} does not fit out"));
-        let lo = dst.checked_sub(lead).ok_or_else(bad)?;
-        let hi = dst
-            .checked_add(n)
-            .filter(|&h| h <= len as u64)
-            .ok_or_else(bad)?;
-        let block = position
-            .checked_add(start / per_block)
-            .filter(|&b| {
-                blocks_for(hi - lo, words_per_element as u64)
-                    .and_then(|k| b.checked_add(k))
-                    .is_some()
-            })
-            .ok_or_else(|| PyValueError::new_err("runs: passes position 2**64 - 1"))?;
-        if n == 0 {
-            continue;
-        }
-        let (lo, hi) = (lo as usize, hi as usize);
-        out.extend(
-            pieces(block, hi - lo, words_per_element).map(|(b, r)| (b, r.start + lo..r.end + lo)),
-        );
-    }
-    Ok(out)
 }
 
 /// Runs `fill` on each piece of a draw with the GIL released, checking for signals between
@@ -611,7 +577,7 @@ impl Stream {
     /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".
     /// Returns the first block used.
     /// Dropout of `input` into `out` (same dtype and size) as `samples` equal parts: part
-    /// `j` is dropped out with the stream `child(offset + j)` at position 0
+    /// `j` is dropped out with the stream `child(first_sample + j)` at position 0
     /// (docs/spec.md#sample-dropout-v1). `format` names the dtype (float16 and bfloat16
     /// arrive as uint16 views). The position does not move.
     #[allow(clippy::too_many_arguments)]
@@ -622,7 +588,7 @@ impl Stream {
         out: &Bound<'_, PyAny>,
         p: f64,
         samples: usize,
-        offset: u64,
+        first_sample: u64,
         format: &str,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
@@ -636,7 +602,7 @@ impl Stream {
                 )))
             }
         };
-        if offset.checked_add(samples as u64).is_none() {
+        if first_sample.checked_add(samples as u64).is_none() {
             return Err(PyValueError::new_err(
                 "sample_offset: the last sample's index passes 2**64 - 1",
             ));
@@ -645,7 +611,10 @@ impl Stream {
         const SAMPLES_PER_STEP: usize = 256;
         let (algorithm, key) = (self.algorithm, &self.key);
         let stream_of = move |j: usize| {
-            AnyStream::new(algorithm, &key.child_path(&[Name::Int(offset + j as u64)]))
+            AnyStream::new(
+                algorithm,
+                &key.child_path(&[Name::Int(first_sample + j as u64)]),
+            )
         };
         macro_rules! typed {
             ($t:ty, $fill:expr) => {
