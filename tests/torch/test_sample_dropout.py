@@ -133,3 +133,29 @@ def test_patch_samples_rejects_channel_dropout_and_bad_args():
     with pytest.raises(TypeError, match="^step:"):
         with patch.samples(step="0", offset=0):
             pass
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("where, local", [((0, 3), (4, 2)), ((1, 0), (2, 7)), ((2, 5), (1, 1)), ((0, 0), (4, 7))])
+def test_sharded_sample_is_the_slice_of_the_whole_mask(dtype, where, local):
+    g = Generator(6).child("mlp.drop", 2)
+    full_x = torch.randn(5, 4, 7).to(dtype)
+    whole = sf.sample_dropout(full_x, 0.3, generator=g, sample_offset=40)
+    box = (slice(None),) + tuple(slice(o, o + n) for o, n in zip(where, local))
+    x = full_x[box].contiguous().requires_grad_(dtype == torch.float32)
+    part = sf.sample_dropout(x, 0.3, generator=g, sample_offset=40, sample_shape=(4, 7), element_offset=where)
+    assert torch.equal(part.detach(), whole[box])
+    if x.requires_grad:
+        part.sum().backward()
+        assert torch.equal(x.grad != 0, whole[box] != 0)
+
+
+def test_sharded_sample_errors():
+    g = Generator(0)
+    x = torch.ones(2, 3)
+    with pytest.raises(ValueError, match="^sample_shape:"):
+        sf.sample_dropout(x, 0.5, generator=g, sample_shape=(5,))
+    with pytest.raises(ValueError, match="^sample_shape:"):
+        sf.sample_dropout(x, 0.5, generator=g, sample_shape=(5, 1), element_offset=(0, 0))
+    with pytest.raises(ValueError, match="^element_offset:"):
+        sf.sample_dropout(x, 0.5, generator=g, sample_shape=(4,), element_offset=(2,))
