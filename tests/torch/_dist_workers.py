@@ -10,10 +10,12 @@ import torch
 import torch.distributed as tdist
 
 
-def run(rank: int, world: int, store_path: str, body: Callable[..., Any], args: Any) -> None:
+def run(rank: int, world: int, store_path: str, body: Callable[..., Any], args: Any, backend: str) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(1)
-    tdist.init_process_group("gloo", init_method=f"file://{store_path}", rank=rank, world_size=world)
+    if backend == "nccl":
+        torch.cuda.set_device(rank)
+    tdist.init_process_group(backend, init_method=f"file://{store_path}", rank=rank, world_size=world)
     try:
         body(rank, world, *args)
         tdist.barrier()
@@ -24,10 +26,11 @@ def run(rank: int, world: int, store_path: str, body: Callable[..., Any], args: 
         tdist.destroy_process_group()
 
 
-def spawn(world: int, tmp_path: Any, body: Callable[..., Any], *args: Any) -> None:
+def spawn(world: int, tmp_path: Any, body: Callable[..., Any], *args: Any, backend: str = "gloo") -> None:
     import torch.multiprocessing as mp
 
-    mp.spawn(run, args=(world, str(tmp_path / f"store-{world}"), body, args), nprocs=world, join=True)
+    store = str(tmp_path / f"store-{backend}-{world}")
+    mp.spawn(run, args=(world, store, body, args, backend), nprocs=world, join=True)
 
 
 class Net(torch.nn.Module):
@@ -61,24 +64,25 @@ def assert_shards_equal(model: torch.nn.Module, ref: Dict[str, torch.Tensor], wh
         if isinstance(t, DTensor):
             _, offset, lshape = local_box(t)
             box = tuple(slice(o, o + n) for o, n in zip(offset, lshape))
-            got, want = t._local_tensor, ref[name][box]
+            got, want = t._local_tensor.cpu(), ref[name][box]
             checked += 1
         else:
-            got, want = t, ref[name]
+            got, want = t.cpu(), ref[name]
         assert got.dtype == want.dtype and got.shape == want.shape, (what, name)
         assert torch.equal(got.view(-1).view(torch.uint8) if got.numel() else got,
                            want.contiguous().view(-1).view(torch.uint8) if want.numel() else want), (what, name)
     return checked
 
 
-def sharded_init_body(rank: int, world: int, dtypes: Any, seed: int) -> None:
+def sharded_init_body(rank: int, world: int, dtypes: Any, seed: int, device: str = "cpu") -> None:
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
     from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
 
     from seedstream.torch import init_module, materialize, routed
 
-    mesh = init_device_mesh("cpu", (world,))
+    mesh = init_device_mesh(device, (world,))
+    here = f"cuda:{rank}" if device == "cuda" else "cpu"
     for dtype in dtypes:
         ref = reference(dtype, seed)
         # FSDP2 after construction on meta: Shard(0) of every parameter, uneven.
@@ -87,13 +91,13 @@ def sharded_init_body(rank: int, world: int, dtypes: Any, seed: int) -> None:
         for m in (model.fc1, model.fc2, model.head):
             fully_shard(m, mesh=mesh)
         fully_shard(model, mesh=mesh)
-        materialize(model, "cpu", seed=seed)
+        materialize(model, here, seed=seed)
         assert assert_shards_equal(model, ref, f"fsdp {dtype}") == 8
         # The same model re-initialised in place.
         init_module(model, seed)
         assert_shards_equal(model, ref, f"fsdp init_module {dtype}")
         # Tensor parallel: Shard(0) weights and biases (colwise), Shard(1) weights (rowwise).
-        model = Net().to(dtype)
+        model = Net().to(dtype).to(here)
         parallelize_module(model, mesh, {"fc1": ColwiseParallel(), "fc2": RowwiseParallel(),
                                          "head": ColwiseParallel()})
         init_module(model, seed)

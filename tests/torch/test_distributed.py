@@ -68,3 +68,11 @@ def test_one_and_two_process_training_agree(runs):
 def test_default_keys_differ_across_ddp_ranks(runs):
     both = torch.load(runs / "default-0.pt")["auto"]
     assert not torch.equal(both[0] == 0, both[1] == 0)
+
+
+@pytest.mark.skipif(
+    not (torch.cuda.is_available() and torch.cuda.device_count() >= 2 and tdist.is_nccl_available()),
+    reason="needs 2 CUDA devices and NCCL",
+)
+def test_sharded_init_equals_unsharded_with_nccl(tmp_path):
+    w.spawn(2, tmp_path, w.sharded_init_body, FLOATS, 5, "cuda", backend="nccl")

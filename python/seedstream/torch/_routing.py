@@ -420,7 +420,7 @@ def _creation(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     layout as torch decides), then refilled from the source's stream."""
     src = _arg(args, kwargs, 0, "input", None)
     src = src if isinstance(src, torch.Tensor) else None
-    if dist.is_dtensor(src):
+    if src is not None and dist.is_dtensor(src):
         # Made without torch's draw: DTensor's own random ops synchronise their RNG across ranks.
         out = torch.empty_like(*args, **kwargs)
         if not dist.local(src).numel():
