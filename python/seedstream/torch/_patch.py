@@ -276,7 +276,8 @@ class DropoutPatch:
         every micro-batch of a step); the rank is not part of the key. So the masks of every
         sample are the same on 1 or N data-parallel processes and for any micro-batch split,
         when each process passes the global index of its first sample. Only ``F.dropout``
-        (``nn.Dropout``) is supported here: channel and attention dropout raise ValueError.
+        (``nn.Dropout``) is supported here: channel and attention dropout raise ValueError;
+        ``seedstream.torch.Dropout`` modules keep their own keys.
         """
         st = v.index(step, "step", "an int")
         off = v.index(offset, "offset", "an int")
@@ -440,7 +441,9 @@ def patch_dropout(model: torch.nn.Module, seed: Union[int, str], *, rank: Any = 
     ``rank``: with ``"auto"`` (default), once ``torch.distributed`` is initialised the
     process's rank is appended to every key (checked at each forward pass), so
     data-parallel ranks draw different masks; an int sets it; ``None`` gives every rank
-    the same masks.
+    the same masks. For masks that do not depend on the data-parallel world size or the
+    micro-batch split, run the forward passes in ``with handle.samples(step, offset):``
+    (per-sample keys; see :meth:`DropoutPatch.samples`).
 
     Returns a handle whose ``remove()`` undoes the patch.
     """
