@@ -108,11 +108,13 @@ def test_core_runs_are_checked():
     assert s.position == 0
 
 
-def test_box_runs_cover_the_box():
-    from seedstream._ranges import box_runs
+def test_run_table_covers_the_box():
+    from seedstream._ranges import run_table
 
-    assert list(box_runs((7, 5), (0, 1), (7, 3)))[:2] == [(1, 0, 3), (6, 3, 3)]
-    assert list(box_runs((7, 5), (3, 0), (4, 5))) == [(15, 0, 20)]
+    assert run_table((7, 5), (0, 1), (7, 3)).tolist()[:2] == [[1, 0, 3], [6, 3, 3]]
+    assert run_table((7, 5), (3, 0), (4, 5)).tolist() == [[15, 0, 20]]
+    assert run_table((3, 4, 5), (1, 1, 0), (2, 2, 5)).tolist() == [[25, 0, 10], [45, 10, 10]]
+    assert run_table((4,), (0,), (4,)).tolist() == [[0, 0, 4]]
 
 
 def test_errors_name_the_argument():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, Iterator, Sequence, Tuple
+from typing import Any, Sequence, Tuple
 
 import numpy as np
 
@@ -111,8 +111,11 @@ class _Runs:
 
 
 def run_table(shape: Sequence[int], offset: Sequence[int], local: Sequence[int]) -> np.ndarray:
-    """:func:`box_runs` as a uint64 array of rows (start in the array, start in the box, length)."""
+    """The contiguous runs of the box ``offset + [0, local)`` of a C-order array of ``shape``,
+    as uint64 rows (first element in the array, first element in the box, elements): one run
+    per index of the leading dimensions the box cuts."""
     nd = len(shape)
+    # Trailing dimensions the box spans whole join the run; the first one it cuts ends it.
     k = nd
     while k > 0 and offset[k - 1] == 0 and local[k - 1] == shape[k - 1]:
         k -= 1
@@ -135,32 +138,6 @@ def run_table(shape: Sequence[int], offset: Sequence[int], local: Sequence[int])
     table[:, 1] = np.arange(count, dtype=np.uint64) * np.uint64(run)
     table[:, 2] = run
     return table
-
-
-def box_runs(shape: Sequence[int], offset: Sequence[int], local: Sequence[int]) -> Iterator[Tuple[int, int, int]]:
-    """The contiguous runs of a box of a C-order array: ``(flat start in the array, flat start
-    in the box, length)``; one run per index of the leading dimensions the box cuts."""
-    nd = len(shape)
-    # Trailing dimensions the box spans whole join the run; the first one it cuts ends it.
-    k = nd
-    while k > 0 and offset[k - 1] == 0 and local[k - 1] == shape[k - 1]:
-        k -= 1
-    inner = 1
-    for d in range(k, nd):
-        inner *= shape[d]
-    if k == 0:
-        yield 0, 0, inner
-        return
-    run = local[k - 1] * inner
-    strides = [1] * nd
-    for d in range(nd - 2, -1, -1):
-        strides[d] = strides[d + 1] * shape[d + 1]
-    outer = [range(n) for n in local[:k - 1]]
-    for j, idx in enumerate(np.ndindex(*[len(r) for r in outer]) if outer else [()]):
-        base = offset[k - 1] * strides[k - 1]
-        for d, i in enumerate(idx):
-            base += (offset[d] + i) * strides[d]
-        yield base, j * run, run
 
 
 def fill_box(generator: Generator, method: str, shape: Sequence[int], offset: Sequence[int],
