@@ -200,21 +200,6 @@ pub fn run_pieces(
     Ok(out)
 }
 
-#[cfg(test)]
-mod run_tests {
-    use super::*;
-
-    #[test]
-    fn runs_go_last_to_first_from_their_block_start() {
-        // float32 (4 per block): elements 5.. at out 3 (lead 1), elements 0.. at out 0.
-        let p = run_pieces(10, 8, 1, &[0, 0, 3, 5, 3, 5]).unwrap();
-        assert_eq!(p, vec![(11, 2..8), (10, 0..3)]);
-        assert!(run_pieces(0, 4, 1, &[1, 0, 2]).is_err()); // no place for its lead
-        assert!(run_pieces(0, 4, 1, &[0, 2, 3]).is_err()); // past the output
-        assert!(run_pieces(u64::MAX - 1, 8, 1, &[8, 0, 4]).is_err());
-    }
-}
-
 /// Turns a run of words into the matching run of elements; see [`fill_elements`].
 ///
 /// Every closure `Fn(u64, &[u32], &mut [T])` is one. Heavy mappings implement it on a type
@@ -337,5 +322,20 @@ fn fill_serial_body<B, T, F>(
         cursor.next_blocks(&mut buf[..blocks]);
         map.map(block, &buf.as_flattened()[..blocks * 4], piece);
         block = block.wrapping_add(blocks as u64);
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    use super::*;
+
+    #[test]
+    fn runs_go_last_to_first_from_their_block_start() {
+        // float32 (4 per block): elements 5.. at out 3 (lead 1), elements 0.. at out 0.
+        let p = run_pieces(10, 8, 1, &[0, 0, 3, 5, 3, 5]).unwrap();
+        assert_eq!(p, vec![(11, 2..8), (10, 0..3)]);
+        assert!(run_pieces(0, 4, 1, &[1, 0, 2]).is_err()); // no place for its lead
+        assert!(run_pieces(0, 4, 1, &[0, 2, 3]).is_err()); // past the output
+        assert!(run_pieces(u64::MAX - 1, 8, 1, &[8, 0, 4]).is_err());
     }
 }

@@ -134,11 +134,11 @@ impl Stream {
         len: usize,
         words_per_element: usize,
         runs: Option<&PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<Vec<(u64, std::ops::Range<usize>)>> {
+    ) -> PyResult<DrawPieces<impl Iterator<Item = Piece>>> {
         match runs {
             None => {
                 let first = self.take_elements(len, words_per_element)?;
-                Ok(pieces(first, len, words_per_element).collect())
+                Ok(DrawPieces::Draw(pieces(first, len, words_per_element)))
             }
             Some(r) => {
                 if r.shape()[1] != 3 {
@@ -149,13 +149,27 @@ impl Stream {
                 let rows = r
                     .as_slice()
                     .map_err(|_| PyValueError::new_err("runs: must be C-contiguous"))?;
-                Ok(core(run_pieces(
-                    self.position(),
-                    len,
-                    words_per_element,
-                    rows,
-                ))?)
+                let runs = core(run_pieces(self.position(), len, words_per_element, rows))?;
+                Ok(DrawPieces::Runs(runs.into_iter()))
             }
+        }
+    }
+}
+
+type Piece = (u64, std::ops::Range<usize>);
+
+/// The pieces of a draw, or of runs of one; a plain draw allocates nothing for them.
+enum DrawPieces<I> {
+    Draw(I),
+    Runs(std::vec::IntoIter<Piece>),
+}
+
+impl<I: Iterator<Item = Piece>> Iterator for DrawPieces<I> {
+    type Item = Piece;
+    fn next(&mut self) -> Option<Piece> {
+        match self {
+            DrawPieces::Draw(i) => i.next(),
+            DrawPieces::Runs(i) => i.next(),
         }
     }
 }
