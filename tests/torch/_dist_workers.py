@@ -68,6 +68,10 @@ def assert_shards_equal(model: torch.nn.Module, ref: Dict[str, torch.Tensor], wh
             checked += 1
         else:
             got, want = t.cpu(), ref[name]
+        if isinstance(t, DTensor):
+            # The placements' own view of the whole tensor, gathered from every process.
+            whole = t.full_tensor().cpu()
+            assert torch.equal(whole.view(-1).view(torch.uint8), ref[name].reshape(-1).view(torch.uint8)), (what, name)
         assert got.dtype == want.dtype and got.shape == want.shape, (what, name)
         assert torch.equal(got.view(-1).view(torch.uint8) if got.numel() else got,
                            want.contiguous().view(-1).view(torch.uint8) if want.numel() else want), (what, name)
@@ -184,6 +188,25 @@ def dropout_body(rank: int, world: int, out_dir: str) -> None:
         torch.save({"auto": both}, f"{out_dir}/default-{rank}.pt")
 
 
+def fsdp_tp_body(rank: int, world: int, seed: int) -> None:
+    """FSDP2 over tensor parallelism on a 2 x 2 mesh (_StridedShard where both split dim 0)."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+
+    from seedstream.torch import init_module
+
+    mesh = init_device_mesh("cpu", (2, world // 2), mesh_dim_names=("dp", "tp"))
+    ref = reference(torch.float32, seed)
+    model = Net()
+    parallelize_module(model, mesh["tp"], {"fc1": ColwiseParallel(), "fc2": RowwiseParallel()})
+    fully_shard(model, mesh=mesh["dp"])
+    init_module(model, seed)
+    assert assert_shards_equal(model, ref, "fsdp over tp") == 8
+
+
 def all_body(rank: int, world: int, dtypes: Any, seed: int, out_dir: str) -> None:
     sharded_init_body(rank, world, dtypes, seed)
+    if world == 4:
+        fsdp_tp_body(rank, world, seed)
     dropout_body(rank, world, out_dir)

@@ -1,5 +1,5 @@
 """Parameters split over processes (``torch.distributed.tensor.DTensor``): FSDP2's
-``fully_shard``, tensor-parallel ``Shard(d)`` placements. A routed draw on such a parameter
+``fully_shard``, tensor-parallel ``Shard(d)`` placements, both on a 2-D mesh. A routed draw on such a parameter
 fills each process's local shard with the elements the unsharded tensor gets there, drawing
 only those elements (``seedstream.fill_box``): no communication, cost proportional to the
 local shard."""
@@ -18,6 +18,13 @@ from seedstream.torch import _buffers as buffers
 try:
     from torch.distributed.tensor import DTensor, Replicate, Shard
     from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    try:
+        from torch.distributed.tensor.placement_types import _StridedShard
+
+        _SPLITS: Tuple[type, ...] = (Shard, _StridedShard, Replicate)
+    except ImportError:
+        _SPLITS = (Shard, Replicate)
 except ImportError:  # torch built without distributed support
     DTensor = None  # type: ignore[assignment, misc]
 
@@ -34,8 +41,9 @@ def local(t: torch.Tensor) -> torch.Tensor:
 def local_box(t: Any) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
     """(global shape, offset of the local shard, local shape) of a DTensor."""
     for p in t.placements:
-        # _StridedShard (FSDP2 over tensor parallelism) is a Shard whose local part is not a box.
-        if type(p) not in (Shard, Replicate):
+        # _StridedShard (FSDP2 over tensor parallelism on the same dimension): torch places
+        # its local part as one box too. A Partial tensor holds no values.
+        if not isinstance(p, _SPLITS):
             raise ValueError(
                 f"tensor: a DTensor placed as {p} has no seedstream mapping for its local "
                 "part (supported: Shard(d) and Replicate() on each mesh dimension)"
