@@ -7,9 +7,10 @@ This is a benchmark, not a test: it prints a Markdown table and never asserts.
     python benches/bench_sample_dropout.py                 # 4096 samples, 7 repeats
 
 Reported (median process time of 7 runs): the cost of deriving one key from Python
-(``Stream.child(i)``, which ``sample_dropout`` does in the core instead), of ``sample_dropout`` per sample for samples of 1 and 256 float32 elements
-(with ``dropout`` of the whole batch for comparison), and of filling the Shard(1) half of a
-4096 x 4096 float32 normal draw on one of 2 ranks (4096 row segments) against drawing it whole.
+(``Stream.child(i)``, which ``sample_dropout`` does in the core instead), of
+``sample_dropout`` per sample for samples of 1 and 256 float32 elements (with ``dropout`` of
+the whole batch for comparison), and of filling the Shard(1) half of a 4096 x 4096 float32
+normal draw on one of 2 ranks (4096 row segments) against drawing it whole.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def main() -> None:
     n = a.samples
     g = Generator(1).child("block0.drop", 0)
     s = g._stream
-    rows = [("Stream.child(i) from Python (for comparison)", median_time(lambda: [s.child([i]) for i in range(n)], a.repeats), n)]
+    keys = median_time(lambda: [s.child([i]) for i in range(n)], a.repeats)
+    rows = [("Stream.child(i) from Python (for comparison)", keys, n)]
     for feat in (1, 256):
         x = torch.randn(n, feat)
         rows.append((f"sample_dropout, {feat} float32 per sample",
