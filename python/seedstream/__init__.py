@@ -14,6 +14,7 @@ from seedstream._core import (
 )
 from seedstream._bitgen import PCG64, PCG64DXSM, Philox, StreamBitGenerator
 from seedstream._generator import Generator
+from seedstream._ranges import fill_box, fill_range
 from seedstream._seed_sequence import SeedSequence
 from seedstream._seeding import seed_everything
 
@@ -25,6 +26,8 @@ __all__ = [
     "SeedSequence",
     "StreamBitGenerator",
     "__version__",
+    "fill_box",
+    "fill_range",
     "get_num_threads",
     "philox4x32_10",
     "philox4x64_10",

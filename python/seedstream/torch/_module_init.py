@@ -11,6 +11,7 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.weight_norm import WeightNorm
 
 from seedstream import Generator
+from seedstream.torch import _distributed as dist
 from seedstream.torch._routing import Router, _named_tensors, _root, routing
 
 
@@ -263,7 +264,7 @@ def materialize(
         with routing(module, root) as router:
             _run_inits(router, module, fn)
         written |= router.full
-    missing = [n for n, t in _named_tensors(module) if t.numel() and n not in written]
+    missing = [n for n, t in _named_tensors(module) if dist.local(t).numel() and n not in written]
     if missing:
         raise ValueError(
             f"module: {', '.join(map(repr, missing))} not set by any reset_parameters() or init_fn "

@@ -19,9 +19,10 @@ never moves the live counters.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +30,7 @@ from torch.multiprocessing.reductions import StorageWeakRef
 from torch.overrides import TorchFunctionMode
 
 from seedstream import Generator
+from seedstream import _validate as v
 from seedstream.torch import functional as sf
 
 STEP_BUFFER = "seedstream_dropout_step"
@@ -47,18 +49,22 @@ class _Counts:
     module path (and the step of each ``seedstream.torch.Dropout`` used), and each such
     module's step when the pass first used it (shared by every copy of the pass)."""
 
-    __slots__ = ("step", "rank", "counts", "first")
+    __slots__ = ("step", "rank", "counts", "first", "sample_offset")
 
-    def __init__(self, step: int, rank: Optional[int], counts: Dict[Any, int], first: Dict[Any, int]) -> None:
+    def __init__(self, step: int, rank: Optional[int], counts: Dict[Any, int], first: Dict[Any, int],
+                 sample_offset: Optional[int] = None) -> None:
         self.step, self.rank, self.counts, self.first = step, rank, counts, first
+        # Per-sample keys (DropoutPatch.samples): the global index of the batch's first sample.
+        self.sample_offset = sample_offset
 
     def copy(self) -> "_Counts":
-        return _Counts(self.step, self.rank, dict(self.counts), self.first)
+        return _Counts(self.step, self.rank, dict(self.counts), self.first, self.sample_offset)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, _Counts):
             return False
-        return (self.step, self.rank, self.counts) == (other.step, other.rank, other.counts)
+        return (self.step, self.rank, self.counts, self.sample_offset) == (
+            other.step, other.rank, other.counts, other.sample_offset)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -129,6 +135,10 @@ def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
     if not training:
         return x
     # p = 0 takes its key too (and returns x), so changing p never shifts another mask.
+    offset = mode.scope.counts.sample_offset
+    if offset is not None:
+        out = sf.sample_dropout(x, p, generator=mode.scope.generator(mode.path()), sample_offset=offset)
+        return x.copy_(out) if inplace else out
     out = sf.dropout(x, p, generator=mode.scope.generator(mode.path()))
     return x.copy_(out) if inplace and out is not x else out
 
@@ -139,6 +149,7 @@ def _channel(unbatched_dim: Optional[int]) -> Any:
         training, inplace = _p(args, kwargs, 2, "training", True), _p(args, kwargs, 3, "inplace", False)
         if not training:
             return x
+        _no_samples(mode, "channel dropout")
         # As torch: a mask per (sample, channel); per channel for unbatched input.
         dims = 1 if x.dim() == unbatched_dim else min(2, x.dim())
         out = sf.channel_dropout(x, p, generator=mode.scope.generator(mode.path()), mask_dims=dims)
@@ -147,12 +158,21 @@ def _channel(unbatched_dim: Optional[int]) -> Any:
     return handler
 
 
+def _no_samples(mode: _DropoutMode, what: str) -> None:
+    if mode.scope.counts.sample_offset is not None:
+        raise ValueError(
+            f"model: {what} in module {mode.path()!r} has no per-sample keys; inside "
+            "DropoutPatch.samples() only F.dropout / nn.Dropout are supported"
+        )
+
+
 def _sdpa(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
     names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
     defaults = (None, None, None, None, 0.0, False, None, False)
     a = {n: _p(args, kwargs, i, n, d) for i, (n, d) in enumerate(zip(names, defaults))}
     if a["dropout_p"] == 0.0:
         return func(*args, **kwargs)
+    _no_samples(mode, "attention dropout")
     return sf.scaled_dot_product_attention(**a, generator=mode.scope.generator(mode.path()))
 
 
@@ -353,6 +373,33 @@ class DropoutPatch(_Tracker):
         """The transient state: nothing in progress, nothing recorded."""
         super()._reset()
         self.root = Generator(self.seed)
+        self._samples: Optional[Tuple[int, int]] = None
+
+    @contextlib.contextmanager
+    def samples(self, step: int, offset: int) -> Iterator[None]:
+        """Per-sample keys for the forward passes run in the block (docs/spec.md#sample-dropout-v1).
+
+        Sample ``j`` of a dropout's input (dimension 0) is the sample with global index
+        ``offset + j``; the ``k``-th dropout attributed to module path ``q`` in a pass gives
+        it the mask of :func:`seedstream.torch.functional.sample_dropout` with the generator
+        ``Generator(seed).child(q, step, k)``. ``step`` is the training step (the same for
+        every micro-batch of a step); the rank is not part of the key. So the masks of every
+        sample are the same on 1 or N data-parallel processes and for any micro-batch split,
+        when each process passes the global index of its first sample. Only ``F.dropout``
+        (``nn.Dropout``) is supported here: channel and attention dropout raise ValueError;
+        ``seedstream.torch.Dropout`` modules keep their own keys.
+        """
+        st = v.index(step, "step", "an int")
+        off = v.index(offset, "offset", "an int")
+        if st < 0:
+            raise ValueError(f"step: expected an int >= 0, got {st}")
+        if off < 0:
+            raise ValueError(f"offset: expected an int >= 0, got {off}")
+        outer, self._samples = self._samples, (st, off)
+        try:
+            yield
+        finally:
+            self._samples = outer
 
     # A copy of the model (copy.deepcopy) gets its own patch, with the same step.
     def __getstate__(self) -> Dict[str, Any]:
@@ -395,6 +442,8 @@ class DropoutPatch(_Tracker):
         return self._paths[module]
 
     def _live_counts(self) -> _Counts:
+        if self._samples is not None:  # per-sample keys: the given step, no rank
+            return _Counts(self._samples[0], None, {}, {}, self._samples[1])
         rank = _rank(self.rank)  # "auto": as torch.distributed stands at this pass
         return _Counts(self.step, rank, {}, {})
 
@@ -533,7 +582,9 @@ def patch_dropout(model: torch.nn.Module, seed: Union[int, str], *, rank: Any = 
     ``rank``: with ``"auto"`` (default), once ``torch.distributed`` is initialised the
     process's rank is appended to every key (checked at each forward pass), so
     data-parallel ranks draw different masks; an int sets it; ``None`` gives every rank
-    the same masks.
+    the same masks. For masks that do not depend on the data-parallel world size or the
+    micro-batch split, run the forward passes in ``with handle.samples(step, offset):``
+    (per-sample keys; see :meth:`DropoutPatch.samples`).
 
     Returns a handle whose ``remove()`` undoes the patch.
     """

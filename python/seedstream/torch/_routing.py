@@ -18,6 +18,7 @@ from torch.overrides import TorchFunctionMode
 
 from seedstream import Generator
 from seedstream.torch import _buffers as buffers
+from seedstream.torch import _distributed as dist
 from seedstream.torch import init as ss_init
 
 _MANTISSA_DIGITS = {torch.float32: 24, torch.float64: 53, torch.float16: 11, torch.bfloat16: 8}
@@ -77,6 +78,7 @@ class _Entry:
 
 
 def _span(t: torch.Tensor) -> Tuple[int, int, int]:
+    t = dist.local(t)  # a DTensor is found by its local shard
     start = int(t.storage_offset()) * t.element_size()
     return t.untyped_storage().data_ptr(), start, start + int(t.numel()) * t.element_size()
 
@@ -121,6 +123,7 @@ class Router(TorchFunctionMode):
 
     def find(self, t: torch.Tensor) -> Optional[Tuple[_Entry, int]]:
         """The registered tensor `t` is part of, and `t`'s first byte in storage."""
+        t = dist.local(t)
         if t.device.type == "meta" or t.numel() == 0:
             return None
         hit = self._lookup(t)
@@ -135,7 +138,9 @@ class Router(TorchFunctionMode):
 
     def stream_of(self, t: torch.Tensor) -> Optional[Generator]:
         """`t`'s stream: ``child(name)`` for a whole tensor, ``child(name, byte_offset)`` for
-        a part; the same Generator object across calls, so positions continue."""
+        a part; the same Generator object across calls, so positions continue. A DTensor
+        is named as the whole tensor (its local shard draws its own part of that stream)."""
+        t = dist.local(t)
         hit = self.find(t)
         if hit is None:
             d = self.derived.get(_span(t)[0]) if t.numel() else None
@@ -151,6 +156,7 @@ class Router(TorchFunctionMode):
         return self.streams[path]
 
     def mark_written(self, t: torch.Tensor) -> None:
+        t = dist.local(t)
         hit = self.find(t) if t.device.type != "meta" and t.numel() else None
         if hit is None:
             return
@@ -277,10 +283,28 @@ def _arg(args: Any, kwargs: Any, i: int, key: str, default: Any) -> Any:
     return args[i] if len(args) > i else kwargs.get(key, default)
 
 
+def _fill_dtensor(r: Router, func: Any, args: Any, kwargs: Any, t: Any, method: str, margs: Any,
+                  mkwargs: Any = None, draw_dtype: Any = None) -> Any:
+    """A draw on a DTensor: its local shard gets its part of the whole tensor's draw."""
+    if dist.local(t).numel():  # an uneven split can leave a process nothing
+        hit = r.find(t)
+        if hit is not None and (hit[1] != hit[0].lo or _span(t)[2] != hit[0].hi):
+            raise ValueError(
+                f"tensor: {_name(func)} on a part of the DTensor {hit[0].name!r}: draws on a "
+                "sharded tensor must cover all of it (its local shard gets its part)"
+            )
+        g = r.target_stream(func, args, kwargs, t)
+        dist.fill(t, g, method, margs, mkwargs, draw_dtype)
+        r.mark_written(t)
+    return t
+
+
 def _uniform(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     t = _arg(args, kwargs, 0, "tensor", None)
     a = _arg(args, kwargs, 1, "from" if func is torch.Tensor.uniform_ else "a", 0.0)
     b = _arg(args, kwargs, 2, "to" if func is torch.Tensor.uniform_ else "b", 1.0)
+    if dist.is_dtensor(t):
+        return _fill_dtensor(r, func, args, kwargs, t, "uniform", (float(a), float(b)))
     g = r.target_stream(func, args, kwargs, t)
     _fill(t, lambda x: ss_init.uniform_(x, float(a), float(b), generator=g))
     r.mark_written(t)
@@ -290,6 +314,8 @@ def _uniform(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
 def _normal(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     t = _arg(args, kwargs, 0, "tensor", None)
     mean, std = _arg(args, kwargs, 1, "mean", 0.0), _arg(args, kwargs, 2, "std", 1.0)
+    if dist.is_dtensor(t):
+        return _fill_dtensor(r, func, args, kwargs, t, "normal", (float(mean), float(std)))
     g = r.target_stream(func, args, kwargs, t)
     _fill(t, lambda x: ss_init.normal_(x, float(mean), float(std), generator=g))
     r.mark_written(t)
@@ -300,6 +326,9 @@ def _trunc_normal(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     t = _arg(args, kwargs, 0, "tensor", None)
     mean, std = _arg(args, kwargs, 1, "mean", 0.0), _arg(args, kwargs, 2, "std", 1.0)
     a, b = _arg(args, kwargs, 3, "a", -2.0), _arg(args, kwargs, 4, "b", 2.0)
+    if dist.is_dtensor(t):
+        margs = (float(mean), float(std), float(a), float(b))
+        return _fill_dtensor(r, func, args, kwargs, t, "truncated_normal", margs)
     g = r.target_stream(func, args, kwargs, t)
     _fill(t, lambda x: ss_init.trunc_normal_(x, float(mean), float(std), float(a), float(b), generator=g))
     r.mark_written(t)
@@ -341,6 +370,10 @@ def _deterministic_init(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
 def _bernoulli(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     t = _arg(args, kwargs, 0, "tensor", None)
     p = _arg(args, kwargs, 1, "p", 0.5)
+    if dist.is_dtensor(t):
+        if isinstance(p, torch.Tensor):
+            raise ValueError("p: a tensor of probabilities on a DTensor has no seedstream mapping; pass a float")
+        return _fill_dtensor(r, func, args, kwargs, t, "bernoulli", (float(p),), draw_dtype=np.bool_)
     g = r.target_stream(func, args, kwargs, t)
     if isinstance(p, torch.Tensor):
         probs = p.detach().to("cpu", torch.float64).expand(t.shape).contiguous().numpy()
@@ -363,7 +396,6 @@ def _random(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     else:
         low, high = kwargs.get("from", 0), kwargs.get("to", None)
     low = 0 if low is None else int(low)
-    g = r.target_stream(func, args, kwargs, t)
     if high is None:  # torch's default upper bounds, inclusive
         if t.dtype in _MANTISSA_DIGITS:
             top = 2 ** _MANTISSA_DIGITS[t.dtype]
@@ -371,9 +403,13 @@ def _random(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
             top = 1
         else:
             top = int(torch.iinfo(t.dtype).max)
-        values = g.integers(low, top, size=t.numel(), endpoint=True)
+        bounds, endpoint = (low, top), True
     else:
-        values = g.integers(low, int(high), size=t.numel())
+        bounds, endpoint = (low, int(high)), False
+    if dist.is_dtensor(t):
+        return _fill_dtensor(r, func, args, kwargs, t, "integers", bounds, {"endpoint": endpoint}, np.int64)
+    g = r.target_stream(func, args, kwargs, t)
+    values = g.integers(*bounds, size=t.numel(), endpoint=endpoint)
     _fill_values(t, values)
     r.mark_written(t)
     return t
@@ -384,11 +420,20 @@ def _creation(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     layout as torch decides), then refilled from the source's stream."""
     src = _arg(args, kwargs, 0, "input", None)
     src = src if isinstance(src, torch.Tensor) else None
+    if src is not None and dist.is_dtensor(src):
+        # Made without torch's draw: DTensor's own random ops synchronise their RNG across ranks.
+        out = torch.empty_like(*args, **kwargs)
+        if not dist.local(src).numel():
+            return out
     g = r.stream_of(src) if src is not None else None
     if g is None:
         return r.unroutable(func, args, kwargs, None)
-    out = func(*args, **kwargs)
-    if func is torch.rand_like:
+    if not dist.is_dtensor(src):
+        out = func(*args, **kwargs)
+    if dist.is_dtensor(out):
+        method, margs = ("uniform", (0.0, 1.0)) if func is torch.rand_like else ("standard_normal", ())
+        dist.fill(out, g, method, margs)
+    elif func is torch.rand_like:
         _fill(out, lambda x: ss_init.uniform_(x, 0.0, 1.0, generator=g))
     else:
         _fill(out, lambda x: buffers.fill(x, lambda a: g.standard_normal(dtype=a.dtype, out=a)))

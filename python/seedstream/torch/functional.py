@@ -206,3 +206,102 @@ def scaled_dot_product_attention(
             scores = scores + attn_mask
     weights = dropout(torch.softmax(scores, dim=-1), dropout_p, generator=generator)
     return weights @ value
+
+
+def _sample_apply(stream: Stream, x: torch.Tensor, p: float, offset: int) -> torch.Tensor:
+    """dropout-v1 of each sample ``x[j]`` with the stream ``child(offset + j)`` of `stream`."""
+    if x.device.type == "meta":
+        return torch.empty_like(x, memory_format=torch.contiguous_format)
+    x = x.contiguous()
+    host_in = x if x.device.type == "cpu" else x.cpu()
+    host_out = b.empty_cpu(tuple(x.shape), x.dtype)
+    if x.numel():
+        xi = b.numpy_view(host_in.detach(), "input")
+        xo = b.numpy_view(host_out, "out")
+        stream.fill_sample_dropout(xi, xo, p, x.shape[0], offset, str(x.dtype).replace("torch.", ""))
+    return host_out if host_out.device == x.device else host_out.to(x.device)
+
+
+class _SampleDropout(torch.autograd.Function):
+    """Keeps the stream and offset; backward regenerates every sample's mask."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, p: float, stream: Stream, offset: int) -> torch.Tensor:
+        ctx.p, ctx.stream, ctx.offset = p, stream, offset
+        return _sample_apply(stream, x, p, offset)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> Any:
+        return _SampleDropout.apply(grad, ctx.p, ctx.stream, ctx.offset), None, None, None
+
+
+def _sample_box_dropout(x: torch.Tensor, p: float, generator: Generator, offset: int, shape: Tuple[int, ...],
+                        where: Tuple[int, ...]) -> torch.Tensor:
+    """Each ``x[j]`` is the box at `where` of a sample of `shape`: its part of the sample's mask."""
+    from seedstream._ranges import fill_box
+
+    n = x.shape[0]
+    dropped = np.empty((n,) + tuple(x.shape[1:]), dtype=np.bool_)
+    root = generator._stream
+    for j in range(n):  # one call into the core per sample
+        g = Generator._wrap(root.child([offset + j]))
+        fill_box(g, "bernoulli", shape, where, dropped[j], p)
+    mask = torch.from_numpy(dropped).to(x.device)
+    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
+    # As channel_dropout: the product in the tensor's compute type is dropout-v1's rule.
+    return torch.where(mask, x.new_zeros(()), x * scale)
+
+
+def sample_dropout(
+    x: torch.Tensor,
+    p: float = 0.5,
+    *,
+    generator: Generator,
+    sample_offset: int = 0,
+    sample_shape: Optional[Tuple[int, ...]] = None,
+    element_offset: Optional[Tuple[int, ...]] = None,
+    training: bool = True,
+) -> torch.Tensor:
+    """Dropout whose mask does not depend on how a batch is split: sample ``x[j]`` (dimension
+    0 indexes samples) is the sample with global index ``sample_offset + j`` and gets
+    dropout-v1 of its own elements (C order) from ``generator.child(sample_offset + j)`` at
+    position 0. So the mask of a sample depends on the generator's key (for example
+    ``Generator(seed).child(module_name, step)``), the sample's global index and the element
+    within the sample, never on the batch size, the data-parallel world size or
+    gradient-accumulation splits, provided each process passes the global index of its
+    first sample (docs/spec.md#sample-dropout-v1). ``generator``'s position is neither used
+    nor moved. Backward regenerates the masks. On a GPU the masks are computed on the host
+    (a copy to and from the device, as ``dropout``).
+
+    A sharded activation (tensor parallelism): with ``sample_shape`` (the shape of a whole
+    sample) and ``element_offset``, ``x[j]`` is the box of the sample starting there
+    (``x[j].shape`` long in each dimension) and gets that box of the whole sample's mask, so
+    the processes together apply exactly the unsharded mask. This form keeps the boolean
+    mask for backward. Replicated activations need nothing: every process gets the same masks.
+    """
+    prob = _check(x, p, generator)
+    off = v.index(sample_offset, "sample_offset", "an int")
+    if off < 0:
+        raise ValueError(f"sample_offset: expected an int >= 0, got {off}")
+    if x.dim() == 0:
+        raise ValueError("x: expected a tensor with a sample dimension (dimension 0), got a scalar")
+    box = None
+    if sample_shape is not None or element_offset is not None:
+        if sample_shape is None or element_offset is None:
+            raise ValueError("sample_shape: give sample_shape and element_offset together")
+        shape = tuple(v.index(d, "sample_shape", "a tuple of ints") for d in sample_shape)
+        where = tuple(v.index(d, "element_offset", "a tuple of ints") for d in element_offset)
+        local = tuple(x.shape[1:])
+        if len(shape) != len(local) or len(where) != len(local):
+            raise ValueError(
+                f"sample_shape: expected {len(local)} dimensions as x[j] (and element_offset), "
+                f"got {len(shape)} and {len(where)}"
+            )
+        if any(o < 0 or o + n > d for o, n, d in zip(where, local, shape)):
+            raise ValueError(f"element_offset: a box of {local} at {where} leaves the sample shape {shape}")
+        box = (shape, where)
+    if not training or prob == 0.0:
+        return x
+    if box is not None:
+        return _sample_box_dropout(x, prob, generator, off, *box)
+    return _SampleDropout.apply(x, prob, generator._stream, off)

@@ -150,6 +150,56 @@ pub fn pieces(
     })
 }
 
+/// The pieces `(first block, element range of the output)` that fill runs of elements of a
+/// draw at `position` (docs/spec.md#element-ranges). `runs` holds rows `(first element in
+/// the draw, first element in the output, elements)`, by increasing output place. A run
+/// whose first element is not the first of its block is filled from that block's first
+/// element, `lead` places before its own place: those places belong to earlier runs, so
+/// the pieces go from the last run to the first and each earlier run overwrites what a
+/// later one left there. A run with fewer than `lead` places before it is refused.
+pub fn run_pieces(
+    position: u64,
+    out_len: usize,
+    words_per_element: usize,
+    runs: &[u64],
+) -> Result<Vec<(u64, std::ops::Range<usize>)>> {
+    debug_assert!(matches!(words_per_element, 1 | 2 | 4));
+    if runs.len() % 3 != 0 {
+        return Err(Error::invalid(
+            "runs",
+            "expected rows of (start, offset, length)",
+        ));
+    }
+    let per_block = (4 / words_per_element) as u64;
+    let mut out = Vec::new();
+    for row in runs.chunks_exact(3).rev() {
+        let (element, out_element, elements) = (row[0], row[1], row[2]);
+        let lead = element % per_block;
+        let bad = || Error::invalid("runs", format!("run {row:?} does not fit out"));
+        let lo = out_element.checked_sub(lead).ok_or_else(bad)?;
+        let hi = out_element
+            .checked_add(elements)
+            .filter(|&h| h <= out_len as u64)
+            .ok_or_else(bad)?;
+        let block = position
+            .checked_add(element / per_block)
+            .filter(|&b| {
+                blocks_for(hi - lo, words_per_element as u64)
+                    .and_then(|k| b.checked_add(k))
+                    .is_some()
+            })
+            .ok_or_else(|| Error::invalid("runs", "passes position 2**64 - 1"))?;
+        if elements == 0 {
+            continue;
+        }
+        let (lo, hi) = (lo as usize, hi as usize);
+        out.extend(
+            pieces(block, hi - lo, words_per_element).map(|(b, r)| (b, r.start + lo..r.end + lo)),
+        );
+    }
+    Ok(out)
+}
+
 /// Turns a run of words into the matching run of elements; see [`fill_elements`].
 ///
 /// Every closure `Fn(u64, &[u32], &mut [T])` is one. Heavy mappings implement it on a type
@@ -272,5 +322,20 @@ fn fill_serial_body<B, T, F>(
         cursor.next_blocks(&mut buf[..blocks]);
         map.map(block, &buf.as_flattened()[..blocks * 4], piece);
         block = block.wrapping_add(blocks as u64);
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    use super::*;
+
+    #[test]
+    fn runs_go_last_to_first_from_their_block_start() {
+        // float32 (4 per block): elements 5.. at out 3 (lead 1), elements 0.. at out 0.
+        let p = run_pieces(10, 8, 1, &[0, 0, 3, 5, 3, 5]).unwrap();
+        assert_eq!(p, vec![(11, 2..8), (10, 0..3)]);
+        assert!(run_pieces(0, 4, 1, &[1, 0, 2]).is_err()); // no place for its lead
+        assert!(run_pieces(0, 4, 1, &[0, 2, 3]).is_err()); // past the output
+        assert!(run_pieces(u64::MAX - 1, 8, 1, &[8, 0, 4]).is_err());
     }
 }

@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use numpy::{
-    PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyReadwriteArrayDyn, PyUntypedArray,
-    PyUntypedArrayMethods,
+    PyArrayDyn, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn, PyReadwriteArrayDyn,
+    PyUntypedArray, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -18,7 +18,7 @@ use seedstream_core::distr::normal::Normal;
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
-use seedstream_core::fill::{blocks_for, pieces, reserve};
+use seedstream_core::fill::{blocks_for, pieces, reserve, run_pieces};
 use seedstream_core::{Algorithm, AnyStream, Key, Name};
 
 use crate::errors::{core, CoreError};
@@ -125,6 +125,53 @@ impl Stream {
             .ok_or_else(|| PyValueError::new_err("size: too many elements"))?;
         Ok(self.take(blocks)?)
     }
+
+    /// The pieces `(first block, element range of out)` of a fill of `len` elements: a draw
+    /// at the position (which moves past it), or with `runs` parts of a draw at the position
+    /// (which does not move; docs/spec.md#element-ranges).
+    fn draw_pieces(
+        &self,
+        len: usize,
+        words_per_element: usize,
+        runs: Option<&PyReadonlyArray2<'_, u64>>,
+    ) -> PyResult<DrawPieces<impl Iterator<Item = Piece>>> {
+        match runs {
+            None => {
+                let first = self.take_elements(len, words_per_element)?;
+                Ok(DrawPieces::Draw(pieces(first, len, words_per_element)))
+            }
+            Some(r) => {
+                if r.shape()[1] != 3 {
+                    return Err(PyValueError::new_err(
+                        "runs: expected rows of (start, offset, length)",
+                    ));
+                }
+                let rows = r
+                    .as_slice()
+                    .map_err(|_| PyValueError::new_err("runs: must be C-contiguous"))?;
+                let runs = core(run_pieces(self.position(), len, words_per_element, rows))?;
+                Ok(DrawPieces::Runs(runs.into_iter()))
+            }
+        }
+    }
+}
+
+type Piece = (u64, std::ops::Range<usize>);
+
+/// The pieces of a draw, or of runs of one; a plain draw allocates nothing for them.
+enum DrawPieces<I> {
+    Draw(I),
+    Runs(std::vec::IntoIter<Piece>),
+}
+
+impl<I: Iterator<Item = Piece>> Iterator for DrawPieces<I> {
+    type Item = Piece;
+    fn next(&mut self) -> Option<Piece> {
+        match self {
+            DrawPieces::Draw(i) => i.next(),
+            DrawPieces::Runs(i) => i.next(),
+        }
+    }
 }
 
 /// Runs `fill` on each piece of a draw with the GIL released, checking for signals between
@@ -196,15 +243,14 @@ impl<'py> FloatOut<'py> {
 }
 
 macro_rules! fill_integers_as {
-    ($self:ident, $py:ident, $out:ident, $low:ident, $range:ident, $($t:ty),*) => {$(
+    ($self:ident, $py:ident, $out:ident, $low:ident, $range:ident, $runs:ident, $($t:ty),*) => {$(
         if let Ok(arr) = $out.cast::<PyArrayDyn<$t>>() {
             let mut rw = arr.try_readwrite().map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
             let buf = slice_of(&mut rw)?;
             core(integers::check_range($range))?;
-            let first = $self.take_elements(buf.len(), integers::WORDS_INTEGER)?;
+            let ps = $self.draw_pieces(buf.len(), integers::WORDS_INTEGER, $runs.as_ref())?;
             let (src, ext) = (&$self.source, &$self.extension);
-            let len = buf.len();
-            detach_pieces($py, pieces(first, len, integers::WORDS_INTEGER), |(block, r)| {
+            detach_pieces($py, ps, |(block, r)| {
                 integers::fill_integers(src, ext, block, $low, $range, &mut buf[r])
             })?;
             return Ok(());
@@ -283,56 +329,68 @@ impl Stream {
     }
 
     /// Fills `out` (uint32) with raw words.
-    fn fill_bits_u32(&self, py: Python<'_>, mut out: PyReadwriteArrayDyn<'_, u32>) -> PyResult<()> {
+    #[pyo3(signature = (out, runs=None))]
+    fn fill_bits_u32(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, u32>,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
+    ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), bits::WORDS_U32)?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(py, pieces(first, len, bits::WORDS_U32), |(block, r)| {
+        let ps = self.draw_pieces(buf.len(), bits::WORDS_U32, runs.as_ref())?;
+        detach_pieces(py, ps, |(block, r)| {
             bits::fill_u32(src, block, &mut buf[r]);
             Ok(())
         })
     }
 
     /// Fills `out` (uint64) with raw 64-bit values.
-    fn fill_bits_u64(&self, py: Python<'_>, mut out: PyReadwriteArrayDyn<'_, u64>) -> PyResult<()> {
+    #[pyo3(signature = (out, runs=None))]
+    fn fill_bits_u64(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, u64>,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
+    ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), bits::WORDS_U64)?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(py, pieces(first, len, bits::WORDS_U64), |(block, r)| {
+        let ps = self.draw_pieces(buf.len(), bits::WORDS_U64, runs.as_ref())?;
+        detach_pieces(py, ps, |(block, r)| {
             bits::fill_u64(src, block, &mut buf[r]);
             Ok(())
         })
     }
 
     /// Fills `out` (float32) with uniform values in [0, 1).
+    #[pyo3(signature = (out, runs=None))]
     fn fill_random_f32(
         &self,
         py: Python<'_>,
         mut out: PyReadwriteArrayDyn<'_, f32>,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), uniform::WORDS_F32)?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(py, pieces(first, len, uniform::WORDS_F32), |(block, r)| {
+        let ps = self.draw_pieces(buf.len(), uniform::WORDS_F32, runs.as_ref())?;
+        detach_pieces(py, ps, |(block, r)| {
             uniform::fill_f32(src, block, &mut buf[r]);
             Ok(())
         })
     }
 
     /// Fills `out` (float64) with uniform values in [0, 1).
+    #[pyo3(signature = (out, runs=None))]
     fn fill_random_f64(
         &self,
         py: Python<'_>,
         mut out: PyReadwriteArrayDyn<'_, f64>,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), uniform::WORDS_F64)?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(py, pieces(first, len, uniform::WORDS_F64), |(block, r)| {
+        let ps = self.draw_pieces(buf.len(), uniform::WORDS_F64, runs.as_ref())?;
+        detach_pieces(py, ps, |(block, r)| {
             uniform::fill_f64(src, block, &mut buf[r]);
             Ok(())
         })
@@ -340,6 +398,7 @@ impl Stream {
 
     /// Fills `out` with normal(loc, scale) samples; `dtype` is the name of the float format
     /// (float16 and bfloat16 buffers are passed as uint16 views).
+    #[pyo3(signature = (out, dtype, loc, scale, runs=None))]
     fn fill_normal(
         &self,
         py: Python<'_>,
@@ -347,21 +406,23 @@ impl Stream {
         dtype: &str,
         loc: f64,
         scale: f64,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let normal = core(Normal::new(loc, scale))?;
         let mut buf = FloatOut::borrow(out, dtype)?;
         let mut buf = buf.slice()?;
         core(normal.check_format(buf.format()))?;
         let (len, words) = (buf.len(), buf.format().words_per_element());
-        let first = self.take_elements(len, words)?;
+        let ps = self.draw_pieces(len, words, runs.as_ref())?;
         let src = &self.source;
-        detach_pieces(py, pieces(first, len, words), |(block, r)| {
+        detach_pieces(py, ps, |(block, r)| {
             normal.fill(src, block, buf.range(r));
             Ok(())
         })
     }
 
     /// Fills `out` with uniform(low, high) samples (see `fill_normal` for `dtype`).
+    #[pyo3(signature = (out, dtype, low, high, runs=None))]
     fn fill_uniform(
         &self,
         py: Python<'_>,
@@ -369,20 +430,20 @@ impl Stream {
         dtype: &str,
         low: f64,
         high: f64,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let mut buf = FloatOut::borrow(out, dtype)?;
         let mut buf = buf.slice()?;
         let uniform = core(UniformRange::new(low, high, buf.format()))?;
         let (len, words) = (buf.len(), buf.format().words_per_element());
-        let first = self.take_elements(len, words)?;
+        let ps = self.draw_pieces(len, words, runs.as_ref())?;
         let src = &self.source;
-        detach_pieces(py, pieces(first, len, words), |(block, r)| {
-            uniform.fill(src, block, buf.range(r))
-        })
+        detach_pieces(py, ps, |(block, r)| uniform.fill(src, block, buf.range(r)))
     }
 
     /// Fills `out` with normal(loc, scale) samples truncated to [a, b] (absolute bounds).
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (out, dtype, loc, scale, a, b, runs=None))]
     fn fill_truncated_normal(
         &self,
         py: Python<'_>,
@@ -392,28 +453,29 @@ impl Stream {
         scale: f64,
         a: f64,
         b: f64,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         let mut buf = FloatOut::borrow(out, dtype)?;
         let mut buf = buf.slice()?;
         let tn = core(TruncatedNormal::new(loc, scale, a, b, buf.format()))?;
         let (len, words) = (buf.len(), buf.format().words_per_element());
-        let first = self.take_elements(len, words)?;
+        let ps = self.draw_pieces(len, words, runs.as_ref())?;
         let src = &self.source;
-        detach_pieces(py, pieces(first, len, words), |(block, r)| {
-            tn.fill(src, block, buf.range(r))
-        })
+        detach_pieces(py, ps, |(block, r)| tn.fill(src, block, buf.range(r)))
     }
 
     /// Fills `out` (any fixed-width integer dtype) with `low + [0, range)`; the caller has
     /// checked that every such value fits the dtype.
+    #[pyo3(signature = (out, low, range, runs=None))]
     fn fill_integers(
         &self,
         py: Python<'_>,
         out: &Bound<'_, PyAny>,
         low: i128,
         range: u128,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
-        fill_integers_as!(self, py, out, low, range, i64, i32, i16, i8, u64, u32, u16, u8);
+        fill_integers_as!(self, py, out, low, range, runs, i64, i32, i16, i8, u64, u32, u16, u8);
         Err(PyTypeError::new_err("out: expected an integer ndarray"))
     }
 
@@ -451,22 +513,21 @@ impl Stream {
         )
     }
 
+    #[pyo3(signature = (out, p, runs=None))]
     fn fill_bernoulli(
         &self,
         py: Python<'_>,
         mut out: PyReadwriteArrayDyn<'_, bool>,
         p: f64,
+        runs: Option<PyReadonlyArray2<'_, u64>>,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
         let buf = slice_of(&mut out)?;
-        let first = self.take_elements(buf.len(), bernoulli::WORDS_BERNOULLI)?;
+        let ps = self.draw_pieces(buf.len(), bernoulli::WORDS_BERNOULLI, runs.as_ref())?;
         let src = &self.source;
-        let len = buf.len();
-        detach_pieces(
-            py,
-            pieces(first, len, bernoulli::WORDS_BERNOULLI),
-            |(block, r)| bernoulli::fill_bernoulli(src, block, p, &mut buf[r]),
-        )
+        detach_pieces(py, ps, |(block, r)| {
+            bernoulli::fill_bernoulli(src, block, p, &mut buf[r])
+        })
     }
 
     /// Fills `out` (int64) with a random permutation of `0..len(out)`.
@@ -529,6 +590,101 @@ impl Stream {
 
     /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".
     /// Returns the first block used.
+    /// Dropout of `input` into `out` (same dtype and size) as `samples` equal parts: part
+    /// `j` is dropped out with the stream `child(first_sample + j)` at position 0
+    /// (docs/spec.md#sample-dropout-v1). `format` names the dtype (float16 and bfloat16
+    /// arrive as uint16 views). The position does not move.
+    #[allow(clippy::too_many_arguments)]
+    fn fill_sample_dropout(
+        &self,
+        py: Python<'_>,
+        input: &Bound<'_, PyAny>,
+        out: &Bound<'_, PyAny>,
+        p: f64,
+        samples: usize,
+        first_sample: u64,
+        format: &str,
+    ) -> PyResult<()> {
+        core(bernoulli::threshold(p))?;
+        let half = match format {
+            "float16" => Some(dropout::HalfFormat::F16),
+            "bfloat16" => Some(dropout::HalfFormat::Bf16),
+            "float32" | "float64" => None,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "format: expected 'float32', 'float64', 'float16' or 'bfloat16', got {format:?}"
+                )))
+            }
+        };
+        if first_sample.checked_add(samples as u64).is_none() {
+            return Err(PyValueError::new_err(
+                "sample_offset: the last sample's index passes 2**64 - 1",
+            ));
+        }
+        // Key derivation dominates for small samples: a few hundred per released-GIL step.
+        const SAMPLES_PER_STEP: usize = 256;
+        let (algorithm, key) = (self.algorithm, &self.key);
+        let stream_of = move |j: usize| {
+            AnyStream::new(
+                algorithm,
+                &key.child_path(&[Name::Int(first_sample + j as u64)]),
+            )
+        };
+        macro_rules! typed {
+            ($t:ty, $fill:expr) => {
+                if let (Ok(x), Ok(o)) =
+                    (input.cast::<PyArrayDyn<$t>>(), out.cast::<PyArrayDyn<$t>>())
+                {
+                    let x = x
+                        .try_readonly()
+                        .map_err(|e| PyValueError::new_err(format!("input: {e}")))?;
+                    let xs = x
+                        .as_slice()
+                        .map_err(|_| PyValueError::new_err("input: must be C-contiguous"))?;
+                    let mut rw = o
+                        .try_readwrite()
+                        .map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
+                    let buf = slice_of(&mut rw)?;
+                    if xs.len() != buf.len() {
+                        return Err(PyValueError::new_err("out: size differs from input"));
+                    }
+                    if samples == 0 || xs.len() % samples != 0 {
+                        return Err(PyValueError::new_err(format!(
+                            "samples: expected a positive divisor of the size {}, got {samples}",
+                            xs.len()
+                        )));
+                    }
+                    let m = xs.len() / samples;
+                    let steps = (0..samples).step_by(SAMPLES_PER_STEP);
+                    detach_pieces(py, steps, |first| {
+                        for j in first..samples.min(first + SAMPLES_PER_STEP) {
+                            let r = j * m..(j + 1) * m;
+                            $fill(&stream_of(j), &xs[r.clone()], &mut buf[r])?;
+                        }
+                        Ok(())
+                    })?;
+                    return Ok(());
+                }
+            };
+        }
+        match half {
+            Some(fmt) => typed!(u16, |src: &AnyStream, x: &[u16], o: &mut [u16]| {
+                dropout::fill_dropout_half_bits(src, 0, p, fmt, x, o)
+            }),
+            None => {
+                typed!(f32, |src: &AnyStream, x: &[f32], o: &mut [f32]| {
+                    dropout::fill_dropout(src, 0, p, x, o)
+                });
+                typed!(f64, |src: &AnyStream, x: &[f64], o: &mut [f64]| {
+                    dropout::fill_dropout(src, 0, p, x, o)
+                });
+            }
+        }
+        Err(PyTypeError::new_err(format!(
+            "input: expected {format} arrays for input and out"
+        )))
+    }
+
     fn fill_dropout_half(
         &self,
         py: Python<'_>,

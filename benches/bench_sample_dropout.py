@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Benchmark: per-sample cost of ``seedstream.torch.functional.sample_dropout`` and of
+``seedstream.fill_box`` for a Shard(1) slice.
+
+This is a benchmark, not a test: it prints a Markdown table and never asserts.
+
+    python benches/bench_sample_dropout.py                 # 4096 samples, 7 repeats
+
+Reported (median process time of 7 runs): the cost of deriving one key from Python
+(``Stream.child(i)``, which ``sample_dropout`` does in the core instead), of
+``sample_dropout`` per sample for samples of 1 and 256 float32 elements (with ``dropout`` of
+the whole batch for comparison), and of filling the Shard(1) half of a 4096 x 4096 float32
+normal draw on one of 2 ranks (4096 row segments) against drawing it whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+
+from seedstream import Generator, fill_box
+from seedstream.torch import functional as sf
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--samples", type=int, default=4096)
+    ap.add_argument("--repeats", type=int, default=7)
+    a = ap.parse_args()
+    n = a.samples
+    g = Generator(1).child("block0.drop", 0)
+    s = g._stream
+    keys = median_time(lambda: [s.child([i]) for i in range(n)], a.repeats)
+    rows = [("Stream.child(i) from Python (for comparison)", keys, n)]
+    for feat in (1, 256):
+        x = torch.randn(n, feat)
+        rows.append((f"sample_dropout, {feat} float32 per sample",
+                     median_time(lambda: sf.sample_dropout(x, 0.1, generator=g), a.repeats), n))
+        rows.append((f"dropout of the batch, {feat} float32 per sample",
+                     median_time(lambda: sf.dropout(x, 0.1, generator=Generator(1)), a.repeats), n))
+    half = np.empty((4096, 2048), np.float32)
+    whole = np.empty((4096, 4096), np.float32)
+    rows.append(("fill_box Shard(1) half of 4096x4096 normal (per row)",
+                 median_time(lambda: fill_box(g, "normal", (4096, 4096), (0, 2048), half, 0.0, 1.0), a.repeats), 4096))
+    rows.append(("whole 4096x4096 normal draw (per row)",
+                 median_time(lambda: Generator(1).normal(0.0, 1.0, dtype=np.float32, out=whole), a.repeats), 4096))
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {n} samples\n")
+    print("| operation | total ms | ns per sample or row |")
+    print("| --- | ---: | ---: |")
+    for name, t, count in rows:
+        print(f"| {name} | {t * 1e3:.2f} | {t / count * 1e9:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""torch.distributed: sharded parameters get their part of the unsharded values; dropout
+masks that do not depend on how the batch is split over processes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.distributed as tdist
+
+import _dist_workers as w
+
+pytestmark = pytest.mark.skipif(not tdist.is_available(), reason="torch without distributed support")
+
+FLOATS = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One spawn per world size (starting processes dominates the cost): each process checks
+    its shards of a sharded init against an unsharded one, then trains with dropout."""
+    out = tmp_path_factory.mktemp("dist")
+    # Every float dtype on 2 processes; on 4, the two that matter most for large models.
+    for world, dtypes in ((2, FLOATS), (4, (torch.float32, torch.bfloat16))):
+        w.spawn(world, out, w.all_body, dtypes, 5, str(out))
+    return out
+
+
+def test_sharded_init_equals_unsharded_on_2_and_4_ranks(runs):
+    # The checks run in the processes (spawn fails if one raises); here: all of them ran.
+    assert sorted(p.name for p in runs.glob("train-*.pt")) == [
+        "train-2-0.pt", "train-2-1.pt", "train-4-0.pt", "train-4-1.pt", "train-4-2.pt", "train-4-3.pt"]
+
+
+def _merged(runs, world):
+    seen, params = {}, []
+    for rank in range(world):
+        r = torch.load(runs / f"train-{world}-{rank}.pt")
+        assert not seen.keys() & r["seen"].keys()
+        seen.update(r["seen"])
+        params.append(r["params"])
+    return seen, params
+
+
+def test_sample_masks_equal_across_world_sizes_and_micro_batches(runs):
+    one = w.train(0, 1, 4, ddp=False)["seen"]
+    assert len(one) == w.STEPS * w.SAMPLES
+    for world in (2, 4):
+        seen, _ = _merged(runs, world)
+        assert seen.keys() == one.keys()
+        for key, (x, out) in one.items():
+            # Identical data and identical masks, bit for bit, for every sample and step.
+            assert torch.equal(seen[key][0], x), (world, key)
+            assert torch.equal(seen[key][1] == 0, out == 0), (world, key)
+            assert torch.equal(seen[key][1], out), (world, key)
+    masks = torch.stack([out == 0 for _, out in one.values()])
+    assert 0.2 < masks.float().mean() < 0.4  # p = 0.3: masks are drawn at all
+
+
+def test_one_and_two_process_training_agree(runs):
+    ref = w.train(0, 1, 4, ddp=False)["params"]
+    _, params = _merged(runs, 2)
+    for k, v in ref.items():
+        assert torch.equal(params[0][k], params[1][k]), k  # DDP keeps replicas in step
+        # Only the reduction order of the gradients differs.
+        torch.testing.assert_close(params[0][k], v, rtol=1e-5, atol=1e-6)
+
+
+def test_default_keys_differ_across_ddp_ranks(runs):
+    both = torch.load(runs / "default-0.pt")["auto"]
+    assert not torch.equal(both[0] == 0, both[1] == 0)
+
+
+@pytest.mark.skipif(
+    not (torch.cuda.is_available() and torch.cuda.device_count() >= 2 and tdist.is_nccl_available()),
+    reason="needs 2 CUDA devices and NCCL",
+)
+def test_sharded_init_equals_unsharded_with_nccl(tmp_path):
+    w.spawn(2, tmp_path, w.sharded_init_body, FLOATS, 5, "cuda", backend="nccl")
