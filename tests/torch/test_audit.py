@@ -325,3 +325,14 @@ def test_python_dash_m_seedstream_audit(tmp_path):
     r = subprocess.run([sys.executable, "-m", "seedstream", "audit", str(script), "--model", "net"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "net" in r.stderr
+
+
+def test_a_model_under_patch_dropout_reports_nothing():
+    blocks = [Block(0, nn.Dropout(0.1), dropout_p=0.1), Block(1, nn.Dropout(0.2), dropout_p=0.1)]
+    model = GPT(blocks)
+    assert not run_audit(model).clean  # torch's dropout and SDPA's dropout_p draw globally
+    handle = sst.patch_dropout(model, seed=5)
+    report = run_audit(model)
+    assert report.clean, str(report)
+    handle.remove()
+    assert not run_audit(model).clean

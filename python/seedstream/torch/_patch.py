@@ -361,6 +361,7 @@ class DropoutPatch(_Tracker):
         self._handles: List[Any] = []
         self._reset()
         model.register_buffer(STEP_BUFFER, torch.zeros((), dtype=torch.int64))
+        self._mark_step(getattr(model, STEP_BUFFER))
         for module in self._paths:
             self._handles.append(module.register_forward_pre_hook(self._pre, with_kwargs=True))
             self._handles.append(
@@ -374,6 +375,7 @@ class DropoutPatch(_Tracker):
         super()._reset()
         self.root = Generator(self.seed)
         self._samples: Optional[Tuple[int, int]] = None
+        self._step_seen: Tuple[Optional[torch.Tensor], int] = (None, -1)  # read it on next use
 
     @contextlib.contextmanager
     def samples(self, step: int, offset: int) -> Iterator[None]:
@@ -424,7 +426,9 @@ class DropoutPatch(_Tracker):
         state_dict.setdefault(prefix + STEP_BUFFER, getattr(self.model, STEP_BUFFER).clone())
 
     def _after_load(self, module: Any, incompatible: Any) -> None:
-        self.step = int(getattr(self.model, STEP_BUFFER))
+        buf = getattr(self.model, STEP_BUFFER)
+        self.step = int(buf)
+        self._mark_step(buf)
 
     # Under torch.compile the bookkeeping runs eagerly (a graph break at each hooked call):
     # it reads storages and autograd's state, which a graph cannot hold.
@@ -444,8 +448,20 @@ class DropoutPatch(_Tracker):
     def _live_counts(self) -> _Counts:
         if self._samples is not None:  # per-sample keys: the given step, no rank
             return _Counts(self._samples[0], None, {}, {}, self._samples[1])
+        self._sync_step()
         rank = _rank(self.rank)  # "auto": as torch.distributed stands at this pass
         return _Counts(self.step, rank, {}, {})
+
+    def _sync_step(self) -> None:
+        """Takes the pass count from the buffer when something else wrote it (a restore by
+        copy_, `model.to`, a manual edit): only then is it read back, which on a GPU waits."""
+        buf = getattr(self.model, STEP_BUFFER)
+        if buf is not self._step_seen[0] or buf._version != self._step_seen[1]:
+            self.step = int(buf)
+            self._mark_step(buf)
+
+    def _mark_step(self, buf: torch.Tensor) -> None:
+        self._step_seen = (buf, buf._version)
 
     def _unmatched(self, key: Any) -> Optional[_Counts]:
         raise RuntimeError(
@@ -462,8 +478,10 @@ class DropoutPatch(_Tracker):
         scope.mode.__exit__(None, None, None)
         if scope.live and scope.drew:
             self.step += 1
+            buf = getattr(self.model, STEP_BUFFER)
             with torch.no_grad():
-                getattr(self.model, STEP_BUFFER).fill_(self.step)
+                buf.fill_(self.step)
+            self._mark_step(buf)
 
 
 _eager_pre = torch._dynamo.disable(DropoutPatch._pre_body)
