@@ -135,6 +135,9 @@ pub fn reserve(position: u64, blocks: u64) -> Result<u64> {
 /// inside the per-SIMD-level copies of the fill loop (a closure body is its own function
 /// and may stay outside them, compiled for the baseline target only).
 pub trait WordMap<T>: Sync {
+    /// Whether Philox fills call `map` from inside the block kernel, eight blocks at a
+    /// time (`simd::fill_philox_mapped`): for cheap element-wise mappings only.
+    const FUSE: bool = false;
     fn map(&self, block: u64, words: &[u32], out: &mut [T]);
 }
 
@@ -191,6 +194,14 @@ where
     B: BlockFn,
     F: WordMap<T>,
 {
+    if F::FUSE {
+        if let Some(philox) = src.philox() {
+            if crate::simd::fill_philox_mapped(&philox, first_block, words_per_element, out, map)
+            {
+                return;
+            }
+        }
+    }
     // The mapping loops are compiled once per SIMD level so that conversions such as
     // u64 -> f64 vectorise; integer and exact float operations give the same bits at
     // every level.

@@ -18,6 +18,11 @@ pub trait BlockFn: Sync {
     fn block(&self, n: u64) -> [u32; 4];
     /// A reader of blocks `first_block, first_block + 1, ...`.
     fn cursor(&self, first_block: u64) -> Self::Cursor;
+    /// The Philox stream behind this source, if it is one: fills may then run the block
+    /// kernel and the element mapping together (`simd::fill_philox_mapped`).
+    fn philox(&self) -> Option<PhiloxStream> {
+        None
+    }
 }
 
 /// Reads consecutive blocks; the only state is where it is.
@@ -83,6 +88,9 @@ impl BlockFn for PhiloxStream {
             stream: *self,
             next_block: first_block,
         }
+    }
+    fn philox(&self) -> Option<PhiloxStream> {
+        Some(*self)
     }
 }
 
@@ -176,6 +184,12 @@ impl BlockFn for AnyStream {
         match self {
             AnyStream::Philox(s) => AnyCursor::Philox(s.cursor(first_block)),
             AnyStream::Pcg64(s) => AnyCursor::Pcg64(s.cursor(first_block)),
+        }
+    }
+    fn philox(&self) -> Option<PhiloxStream> {
+        match self {
+            AnyStream::Philox(s) => Some(*s),
+            AnyStream::Pcg64(_) => None,
         }
     }
 }

@@ -116,6 +116,10 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
         bits::fill_u64(&s, 9, &mut want_u64);
         let mut want_f64 = vec![0f64; n];
         uniform::fill_f64(&s, 9, &mut want_f64);
+        let mut want_u32 = vec![0u32; n];
+        bits::fill_u32(&s, 9, &mut want_u32);
+        let mut want_f32 = vec![0f32; n];
+        uniform::fill_f32(&s, 9, &mut want_f32);
         let mut want_i = vec![0i32; n];
         integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut want_i).unwrap();
         let mut want_b = vec![false; n];
@@ -135,6 +139,15 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
                     assert!(got
                         .iter()
                         .zip(&want_f64)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
+                    let mut got = vec![0u32; n];
+                    bits::fill_u32(&s, 9, &mut got);
+                    assert_eq!(got, want_u32, "{level:?} {threads} {chunk}");
+                    let mut got = vec![0f32; n];
+                    uniform::fill_f32(&s, 9, &mut got);
+                    assert!(got
+                        .iter()
+                        .zip(&want_f32)
                         .all(|(a, b)| a.to_bits() == b.to_bits()));
                     let mut got = vec![0i32; n];
                     integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut got).unwrap();

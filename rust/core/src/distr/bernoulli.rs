@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Result};
-use crate::fill::fill_elements;
+use crate::fill::{fill_elements, WordMap};
 use crate::stream::BlockFn;
 
 pub const WORDS_BERNOULLI: usize = 1;
@@ -36,18 +36,23 @@ pub fn fill_bernoulli<B: BlockFn>(
     out: &mut [bool],
 ) -> Result<()> {
     let t = threshold(p)?;
-    fill_elements(
-        src,
-        first_block,
-        WORDS_BERNOULLI,
-        out,
-        &|_, w: &[u32], o: &mut [bool]| {
-            for (o, &w) in o.iter_mut().zip(w) {
-                *o = u64::from(w) < t;
-            }
-        },
-    );
+    fill_elements(src, first_block, WORDS_BERNOULLI, out, &BernoulliMap { threshold: t });
     Ok(())
+}
+
+/// Element `i` is `word(i) < threshold`.
+struct BernoulliMap {
+    threshold: u64,
+}
+
+impl WordMap<bool> for BernoulliMap {
+    const FUSE: bool = true;
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [bool]) {
+        for (o, &w) in o.iter_mut().zip(w) {
+            *o = u64::from(w) < self.threshold;
+        }
+    }
 }
 
 /// Bernoulli with a probability per element: element `i` is `word(i) < threshold(probs[i])`.

@@ -9,7 +9,7 @@ use half::{bf16, f16};
 use crate::distr::bits::join_u64;
 use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
 use crate::error::{Error, Result};
-use crate::fill::{fill_elements, BATCH_BLOCKS};
+use crate::fill::{fill_elements, WordMap, BATCH_BLOCKS};
 use crate::stream::BlockFn;
 
 pub const WORDS_F32: usize = 1;
@@ -30,32 +30,39 @@ pub fn uniform_f64(bits: u64) -> f64 {
     (bits >> 11) as f64 * TWO_POW_M53
 }
 
+/// The `random` binary32 mapping over a run of words: the one loop that both the staged
+/// fill and the fused Philox kernel run.
+pub struct UniformF32Map;
+
+impl WordMap<f32> for UniformF32Map {
+    const FUSE: bool = true;
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [f32]) {
+        for (o, &w) in o.iter_mut().zip(w) {
+            *o = uniform_f32(w);
+        }
+    }
+}
+
+/// The `random` binary64 mapping over a run of words, element `i` from words 2i, 2i+1.
+pub struct UniformF64Map;
+
+impl WordMap<f64> for UniformF64Map {
+    const FUSE: bool = true;
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [f64]) {
+        for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
+            *o = uniform_f64(join_u64(p[0], p[1]));
+        }
+    }
+}
+
 pub fn fill_f32<B: BlockFn>(src: &B, first_block: u64, out: &mut [f32]) {
-    fill_elements(
-        src,
-        first_block,
-        WORDS_F32,
-        out,
-        &|_, w: &[u32], o: &mut [f32]| {
-            for (o, &w) in o.iter_mut().zip(w) {
-                *o = uniform_f32(w);
-            }
-        },
-    );
+    fill_elements(src, first_block, WORDS_F32, out, &UniformF32Map);
 }
 
 pub fn fill_f64<B: BlockFn>(src: &B, first_block: u64, out: &mut [f64]) {
-    fill_elements(
-        src,
-        first_block,
-        WORDS_F64,
-        out,
-        &|_, w: &[u32], o: &mut [f64]| {
-            for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
-                *o = uniform_f64(join_u64(p[0], p[1]));
-            }
-        },
-    );
+    fill_elements(src, first_block, WORDS_F64, out, &UniformF64Map);
 }
 
 #[cfg(test)]
