@@ -1,51 +1,205 @@
-//! Hand-scheduled Philox4x32-10 for x86-64 with 256-bit vectors. The scalar
+//! Hand-scheduled Philox4x32-10 for x86-64 AVX2 and AVX-512. The scalar
 //! `philox::philox4x32_10` is the definition; this computes the same integer operations on
-//! eight blocks at a time, and tests compare it with the definition block by block.
+//! many blocks at a time, and tests compare it with the definition block by block.
 //!
 //! Layout: each 32-bit counter word of a block sits in a 64-bit lane, so one `vpmuludq`
-//! gives the high and the low half of a product; four blocks per register and two
-//! independent groups of four per step (a third group no longer fits in 16 registers).
-//! The lanes of a group hold blocks (n, n+2, n+1, n+3), so that two in-lane unpacks leave
-//! 32 bytes in stream order and no cross-lane permute is needed. The upper counter words
-//! are the same for every block, which folds most of round 1 into constants; round 10 is
-//! merged with the packing of the output words.
-//!
-//! The same code is compiled for the AVX2 and the AVX-512 level: with AVX-512VL the
-//! compiler merges the xor pairs into `vpternlogq` and has 32 registers.
-
-use std::arch::x86_64::{
-    __m256i, _mm256_add_epi64, _mm256_blend_epi32, _mm256_mul_epu32, _mm256_set1_epi64x,
-    _mm256_set_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_srli_epi64,
-    _mm256_storeu_si256, _mm256_unpackhi_epi64, _mm256_unpacklo_epi64, _mm256_xor_si256,
-};
+//! gives the high and the low half of a product: four blocks per 256-bit register, eight
+//! per 512-bit one. A step runs independent groups of blocks side by side so that the
+//! multiplies' latency is hidden: two groups with AVX2 (a third no longer fits in 16
+//! registers), four with AVX-512 (32 registers). The lanes of a group are ordered so that
+//! two in-lane unpacks leave the output words in stream order, with no cross-lane permute.
+//! The upper counter words are the same for every block, which folds most of round 1 into
+//! constants; round 10 is merged with the packing of the output words. With AVX-512 the
+//! compiler merges each pair of xors into one `vpternlogq`.
 
 use crate::fill::WordMap;
 use crate::philox::{
     counter, philox4x32_10, PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1,
 };
 
-/// Blocks computed per step: two groups of four.
-pub(crate) const STEP_BLOCKS: usize = 8;
-
-/// Everything that does not depend on the block index, computed once per call.
-struct Consts {
-    m0: __m256i,
-    m1: __m256i,
-    /// Round 1: word 0 becomes `c1 ^ r1_w0`, word 1 the constant `r1_w1`, word 2
-    /// `hi(p0) ^ r1_w2` (the upper counter words and round key 0 folded in).
-    r1_w0: __m256i,
-    r1_w2: __m256i,
-    /// Round 2: word 0 becomes `hi(p1) ^ r2_w0`, the round-1 constant word 1 and round
-    /// key 1 folded together.
-    r2_w0: __m256i,
-    /// Round keys 1..10, word 0 and word 1 (index 0 unused: round 1 is folded above).
-    k0: [__m256i; PHILOX_ROUNDS],
-    k1: [__m256i; PHILOX_ROUNDS],
+/// The vector operations the kernel needs, on 64-bit lanes that each hold one block's word
+/// in their low half.
+///
+/// # Safety
+/// Implementations use instructions of one target feature level; the functions may only be
+/// reached from code compiled with that level (the `level!` wrappers below), after the CPU
+/// was found to have it.
+unsafe trait Lanes: Copy {
+    /// Blocks per register.
+    const BLOCKS: usize;
+    /// `x` zero-extended into every 64-bit lane.
+    fn splat(x: u32) -> Self;
+    /// The lanes' block indices for a group whose first block is `n`, in the lane order
+    /// that [`Lanes::unpack`] turns into stream order; 64-bit wrapping like the block index.
+    fn first_lanes(n: u64) -> Self;
+    fn add(a: Self, b: Self) -> Self;
+    /// Low half of `a` times low half of `b`, the full 64-bit product (`vpmuludq`).
+    fn mul(a: Self, b: Self) -> Self;
+    /// The high half moved to the low half, zeros above.
+    fn hi(a: Self) -> Self;
+    fn xor(a: Self, b: Self) -> Self;
+    /// The two halves of each lane swapped.
+    fn swap_halves(a: Self) -> Self;
+    /// The high half of each lane cleared.
+    fn low_halves(a: Self) -> Self;
+    /// Interleaves lane pairs (words 0-1 of a block, words 2-3 of the same block) into two
+    /// registers of whole blocks in stream order.
+    fn unpack(w01: Self, w23: Self) -> [Self; 2];
 }
 
-impl Consts {
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi64, _mm256_blend_epi32, _mm256_mul_epu32, _mm256_set1_epi64x,
+        _mm256_set_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_srli_epi64,
+        _mm256_unpackhi_epi64, _mm256_unpacklo_epi64, _mm256_xor_si256,
+    };
+
+    // SAFETY: AVX2 instructions only; see the trait's contract. Every `unsafe` block below
+    // relies on it: the caller was compiled with AVX2 and the CPU has it.
+    unsafe impl super::Lanes for __m256i {
+        const BLOCKS: usize = 4;
+        #[inline(always)]
+        fn splat(x: u32) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm256_set1_epi64x(i64::from(x)) }
+        }
+        /// Lanes (n, n+2, n+1, n+3): the in-lane unpacks then give blocks (n, n+1) and
+        /// (n+2, n+3).
+        #[inline(always)]
+        fn first_lanes(n: u64) -> Self {
+            let b = |i: u64| n.wrapping_add(i) as i64;
+            // SAFETY: see the impl.
+            unsafe { _mm256_set_epi64x(b(3), b(1), b(2), b(0)) }
+        }
+        #[inline(always)]
+        fn add(a: Self, b: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm256_add_epi64(a, b) }
+        }
+        #[inline(always)]
+        fn mul(a: Self, b: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm256_mul_epu32(a, b) }
+        }
+        #[inline(always)]
+        fn hi(a: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm256_srli_epi64::<32>(a) }
+        }
+        #[inline(always)]
+        fn xor(a: Self, b: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm256_xor_si256(a, b) }
+        }
+        #[inline(always)]
+        fn swap_halves(a: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm256_shuffle_epi32::<0b1011_0001>(a) }
+        }
+        #[inline(always)]
+        fn low_halves(a: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm256_blend_epi32::<0b1010_1010>(a, _mm256_setzero_si256()) }
+        }
+        #[inline(always)]
+        fn unpack(w01: Self, w23: Self) -> [Self; 2] {
+            // SAFETY: see the impl.
+            unsafe {
+                [
+                    _mm256_unpacklo_epi64(w01, w23),
+                    _mm256_unpackhi_epi64(w01, w23),
+                ]
+            }
+        }
+    }
+}
+
+mod avx512 {
+    use std::arch::x86_64::{
+        __m512i, _mm512_add_epi64, _mm512_maskz_mov_epi32, _mm512_mul_epu32, _mm512_set1_epi64,
+        _mm512_set_epi64, _mm512_shuffle_epi32, _mm512_srli_epi64, _mm512_unpackhi_epi64,
+        _mm512_unpacklo_epi64, _mm512_xor_si512, _MM_PERM_CDAB,
+    };
+
+    // SAFETY: AVX-512F instructions only; see the trait's contract. Every `unsafe` block
+    // below relies on it: the caller was compiled with AVX-512F and the CPU has it.
+    unsafe impl super::Lanes for __m512i {
+        const BLOCKS: usize = 8;
+        #[inline(always)]
+        fn splat(x: u32) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm512_set1_epi64(i64::from(x)) }
+        }
+        /// Lanes (n, n+4, n+1, n+5, n+2, n+6, n+3, n+7): the in-lane unpacks then give
+        /// blocks n..n+3 and n+4..n+7.
+        #[inline(always)]
+        fn first_lanes(n: u64) -> Self {
+            let b = |i: u64| n.wrapping_add(i) as i64;
+            // SAFETY: see the impl.
+            unsafe { _mm512_set_epi64(b(7), b(3), b(6), b(2), b(5), b(1), b(4), b(0)) }
+        }
+        #[inline(always)]
+        fn add(a: Self, b: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm512_add_epi64(a, b) }
+        }
+        #[inline(always)]
+        fn mul(a: Self, b: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm512_mul_epu32(a, b) }
+        }
+        #[inline(always)]
+        fn hi(a: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm512_srli_epi64::<32>(a) }
+        }
+        #[inline(always)]
+        fn xor(a: Self, b: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm512_xor_si512(a, b) }
+        }
+        #[inline(always)]
+        fn swap_halves(a: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm512_shuffle_epi32::<_MM_PERM_CDAB>(a) }
+        }
+        #[inline(always)]
+        fn low_halves(a: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe { _mm512_maskz_mov_epi32(0x5555, a) }
+        }
+        #[inline(always)]
+        fn unpack(w01: Self, w23: Self) -> [Self; 2] {
+            // SAFETY: see the impl.
+            unsafe {
+                [
+                    _mm512_unpacklo_epi64(w01, w23),
+                    _mm512_unpackhi_epi64(w01, w23),
+                ]
+            }
+        }
+    }
+}
+
+/// Everything that does not depend on the block index, computed once per call.
+struct Consts<V> {
+    m0: V,
+    m1: V,
+    /// Round 1: word 0 becomes `c1 ^ r1_w0`, word 1 a constant, word 2 `hi(p0) ^ r1_w2`
+    /// (the upper counter words and round key 0 folded in).
+    r1_w0: V,
+    r1_w2: V,
+    /// Round 2: word 0 becomes `hi(p1) ^ r2_w0`, the round-1 constant word 1 and round
+    /// key 1 folded together.
+    r2_w0: V,
+    /// Round keys, word 0 and word 1 (round 1's are folded above).
+    k0: [V; PHILOX_ROUNDS],
+    k1: [V; PHILOX_ROUNDS],
+}
+
+impl<V: Lanes> Consts<V> {
     #[inline(always)]
-    fn new(key: [u32; 2], counter_hi: [u32; 2]) -> Consts {
+    fn new(key: [u32; 2], counter_hi: [u32; 2]) -> Consts<V> {
         let mut k0 = [0u32; PHILOX_ROUNDS];
         let mut k1 = [0u32; PHILOX_ROUNDS];
         let mut k = key;
@@ -61,137 +215,106 @@ impl Consts {
         let p1 = u64::from(PHILOX_M1) * u64::from(counter_hi[0]);
         let (p1_hi, p1_lo) = ((p1 >> 32) as u32, p1 as u32);
         Consts {
-            m0: splat(PHILOX_M0),
-            m1: splat(PHILOX_M1),
-            r1_w0: splat(p1_hi ^ k0[0]),
-            r1_w2: splat(counter_hi[1] ^ k1[0]),
-            r2_w0: splat(p1_lo ^ k0[1]),
-            k0: k0.map(splat),
-            k1: k1.map(splat),
+            m0: V::splat(PHILOX_M0),
+            m1: V::splat(PHILOX_M1),
+            r1_w0: V::splat(p1_hi ^ k0[0]),
+            r1_w2: V::splat(counter_hi[1] ^ k1[0]),
+            r2_w0: V::splat(p1_lo ^ k0[1]),
+            k0: k0.map(V::splat),
+            k1: k1.map(V::splat),
         }
     }
-}
-
-/// `x` zero-extended into every 64-bit lane.
-#[inline(always)]
-fn splat(x: u32) -> __m256i {
-    // SAFETY: (for every `unsafe` block in this file) the functions here are only reached
-    // through the `level!` wrappers, which are compiled with AVX2 and called only after
-    // the CPU was found to have it.
-    unsafe { _mm256_set1_epi64x(i64::from(x)) }
-}
-
-#[inline(always)]
-fn add_lanes(a: __m256i, b: __m256i) -> __m256i {
-    // SAFETY: see `splat`.
-    unsafe { _mm256_add_epi64(a, b) }
 }
 
 /// One group's four counter words, each in the low half of a 64-bit lane; the high halves
 /// hold leftovers that `vpmuludq` ignores and the output packing drops.
 #[derive(Clone, Copy)]
-struct Group([__m256i; 4]);
+struct Group<V>([V; 4]);
 
 /// A Philox round on every lane: the 64-bit-lane form of `philox::round`.
 #[inline(always)]
-fn round(g: Group, c: &Consts, r: usize) -> Group {
-    // SAFETY: see `splat`.
-    unsafe {
-        let [c0, c1, c2, c3] = g.0;
-        let p0 = _mm256_mul_epu32(c0, c.m0);
-        let p1 = _mm256_mul_epu32(c2, c.m1);
-        // c1 ^ k0 does not wait for the multiply.
-        let n0 = _mm256_xor_si256(_mm256_srli_epi64::<32>(p1), _mm256_xor_si256(c1, c.k0[r]));
-        let n2 = _mm256_xor_si256(_mm256_srli_epi64::<32>(p0), _mm256_xor_si256(c3, c.k1[r]));
-        Group([n0, p1, n2, p0])
-    }
+fn round<V: Lanes>(g: Group<V>, c: &Consts<V>, r: usize) -> Group<V> {
+    let [c0, c1, c2, c3] = g.0;
+    let p0 = V::mul(c0, c.m0);
+    let p1 = V::mul(c2, c.m1);
+    // c1 ^ k0 does not wait for the multiply.
+    let n0 = V::xor(V::hi(p1), V::xor(c1, c.k0[r]));
+    let n2 = V::xor(V::hi(p0), V::xor(c3, c.k1[r]));
+    Group([n0, p1, n2, p0])
 }
 
 /// Rounds 1 and 2 with the constant counter words folded in. `blocks` holds the lanes'
 /// 64-bit block indices (counter words 0 and 1).
 #[inline(always)]
-fn first_rounds(blocks: __m256i, c: &Consts) -> Group {
-    // SAFETY: see `splat`.
-    unsafe {
-        // Round 1: counter words 2 and 3 are constants.
-        let p0 = _mm256_mul_epu32(blocks, c.m0);
-        let n0 = _mm256_xor_si256(_mm256_srli_epi64::<32>(blocks), c.r1_w0);
-        let n2 = _mm256_xor_si256(_mm256_srli_epi64::<32>(p0), c.r1_w2);
-        // Round 2: word 1 is the constant low product of round 1.
-        let q0 = _mm256_mul_epu32(n0, c.m0);
-        let q1 = _mm256_mul_epu32(n2, c.m1);
-        let m0 = _mm256_xor_si256(_mm256_srli_epi64::<32>(q1), c.r2_w0);
-        let m2 = _mm256_xor_si256(_mm256_srli_epi64::<32>(q0), _mm256_xor_si256(p0, c.k1[1]));
-        Group([m0, q1, m2, q0])
-    }
+fn first_rounds<V: Lanes>(blocks: V, c: &Consts<V>) -> Group<V> {
+    // Round 1: counter words 2 and 3 are constants.
+    let p0 = V::mul(blocks, c.m0);
+    let n0 = V::xor(V::hi(blocks), c.r1_w0);
+    let n2 = V::xor(V::hi(p0), c.r1_w2);
+    // Round 2: word 1 is the constant low product of round 1.
+    let q0 = V::mul(n0, c.m0);
+    let q1 = V::mul(n2, c.m1);
+    let m0 = V::xor(V::hi(q1), c.r2_w0);
+    let m2 = V::xor(V::hi(q0), V::xor(p0, c.k1[1]));
+    Group([m0, q1, m2, q0])
 }
 
-/// Round 10 and the packing: returns the group's 16 output words in stream order, blocks
-/// (n, n+1) then (n+2, n+3).
+/// Round 10 and the packing: the group's output words in stream order, in two registers.
 #[inline(always)]
-fn last_round(g: Group, c: &Consts) -> [__m256i; 2] {
-    // SAFETY: see `splat`.
-    unsafe {
-        const R: usize = PHILOX_ROUNDS - 1;
-        let [c0, c1, c2, c3] = g.0;
-        let p0 = _mm256_mul_epu32(c0, c.m0);
-        let p1 = _mm256_mul_epu32(c2, c.m1);
-        // Swapping the halves of a product puts hi(p) in the low half, where it is xored into
-        // output word 0 (or 2), and lo(p), output word 1 (or 3), in the high half.
-        let zero = _mm256_setzero_si256();
-        let x0 = _mm256_blend_epi32::<0b1010_1010>(_mm256_xor_si256(c1, c.k0[R]), zero);
-        let x2 = _mm256_blend_epi32::<0b1010_1010>(_mm256_xor_si256(c3, c.k1[R]), zero);
-        let words01 = _mm256_xor_si256(_mm256_shuffle_epi32::<0b1011_0001>(p1), x0);
-        let words23 = _mm256_xor_si256(_mm256_shuffle_epi32::<0b1011_0001>(p0), x2);
-        [
-            _mm256_unpacklo_epi64(words01, words23),
-            _mm256_unpackhi_epi64(words01, words23),
-        ]
-    }
+fn last_round<V: Lanes>(g: Group<V>, c: &Consts<V>) -> [V; 2] {
+    const R: usize = PHILOX_ROUNDS - 1;
+    let [c0, c1, c2, c3] = g.0;
+    let p0 = V::mul(c0, c.m0);
+    let p1 = V::mul(c2, c.m1);
+    // Swapping the halves of a product puts hi(p) in the low half, where it is xored into
+    // output word 0 (or 2), and lo(p), output word 1 (or 3), in the high half.
+    let x0 = V::low_halves(V::xor(c1, c.k0[R]));
+    let x2 = V::low_halves(V::xor(c3, c.k1[R]));
+    V::unpack(
+        V::xor(V::swap_halves(p1), x0),
+        V::xor(V::swap_halves(p0), x2),
+    )
 }
 
-/// Blocks `n .. n + 8` given `lanes` = (n, n+2, n+1, n+3) as 64-bit indices: 32 words in
-/// stream order.
+/// Blocks `n .. n + G * V::BLOCKS`, given `lanes` = `V::first_lanes(n)`: the output words
+/// in stream order.
 #[inline(always)]
-fn step(lanes: __m256i, c: &Consts) -> [__m256i; 4] {
-    let mut a = first_rounds(lanes, c);
-    let mut b = first_rounds(add_lanes(lanes, splat(4)), c);
+fn step<V: Lanes, const G: usize>(lanes: V, c: &Consts<V>) -> [[V; 2]; G] {
+    let mut groups = [Group([lanes; 4]); G];
+    let mut offset = lanes;
+    let width = V::splat(V::BLOCKS as u32);
+    for g in groups.iter_mut() {
+        *g = first_rounds(offset, c);
+        offset = V::add(offset, width);
+    }
     for r in 2..PHILOX_ROUNDS - 1 {
-        a = round(a, c, r);
-        b = round(b, c, r);
-    }
-    let [a0, a1] = last_round(a, c);
-    let [b0, b1] = last_round(b, c);
-    [a0, a1, b0, b1]
-}
-
-/// Lane indices (n, n+2, n+1, n+3), wrapping past 2^64 - 1 like the block index.
-#[inline(always)]
-fn first_lanes(first_block: u64) -> __m256i {
-    // SAFETY: see `splat`.
-    unsafe {
-        let n = |i: u64| first_block.wrapping_add(i) as i64;
-        _mm256_set_epi64x(n(3), n(1), n(2), n(0))
-    }
-}
-
-/// Blocks `first_block..` into `out`, eight at a time, the rest with the scalar definition.
-#[inline(always)]
-fn blocks(key: [u32; 2], counter_hi: [u32; 2], first_block: u64, out: &mut [[u32; 4]]) {
-    let c = Consts::new(key, counter_hi);
-    let eight = splat(STEP_BLOCKS as u32);
-    let mut lanes = first_lanes(first_block);
-    let done = (out.len() - out.len() % STEP_BLOCKS) as u64;
-    let mut chunks = out.chunks_exact_mut(STEP_BLOCKS);
-    for chunk in &mut chunks {
-        let v = step(lanes, &c);
-        let dst = chunk.as_mut_ptr().cast::<__m256i>();
-        for (i, v) in v.into_iter().enumerate() {
-            // SAFETY: `chunk` is 8 blocks = 128 bytes = four 32-byte stores; `storeu`
-            // accepts any alignment.
-            unsafe { _mm256_storeu_si256(dst.add(i), v) };
+        for g in groups.iter_mut() {
+            *g = round(*g, c, r);
         }
-        lanes = add_lanes(lanes, eight);
+    }
+    groups.map(|g| last_round(g, c))
+}
+
+/// Blocks `first_block..` into `out`, a step at a time, the rest with the scalar definition.
+#[inline(always)]
+fn blocks<V: Lanes, const G: usize>(
+    key: [u32; 2],
+    counter_hi: [u32; 2],
+    first_block: u64,
+    out: &mut [[u32; 4]],
+) {
+    let step_blocks = G * V::BLOCKS;
+    let c = Consts::<V>::new(key, counter_hi);
+    let advance = V::splat(step_blocks as u32);
+    let mut lanes = V::first_lanes(first_block);
+    let done = (out.len() - out.len() % step_blocks) as u64;
+    let mut chunks = out.chunks_exact_mut(step_blocks);
+    for chunk in &mut chunks {
+        let v = step::<V, G>(lanes, &c);
+        // SAFETY: `chunk` holds G * BLOCKS blocks of 16 bytes, the size of `v`; an
+        // unaligned copy of plain integers.
+        unsafe { chunk.as_mut_ptr().cast::<[[V; 2]; G]>().write_unaligned(v) };
+        lanes = V::add(lanes, advance);
     }
     for (i, o) in chunks.into_remainder().iter_mut().enumerate() {
         let block = first_block.wrapping_add(done).wrapping_add(i as u64);
@@ -200,43 +323,50 @@ fn blocks(key: [u32; 2], counter_hi: [u32; 2], first_block: u64, out: &mut [[u32
 }
 
 /// Fills `out` (elements of `WORDS` words each) from blocks `first_block..`, calling `map`
-/// on each step's eight blocks while they are still in registers, so no pass over a
-/// staging buffer follows. A short last step computes all eight blocks and hands `map`
-/// only the ones that cover its elements.
+/// on each step's blocks while they are still in registers, so no pass over a staging
+/// buffer follows. A short last step computes a whole step and hands `map` only the blocks
+/// that cover its elements.
 #[inline(always)]
-fn fill_mapped<T, M: WordMap<T>, const WORDS: usize>(
+fn fill_mapped<V: Lanes, const G: usize, T, M: WordMap<T>, const WORDS: usize>(
     key: [u32; 2],
     counter_hi: [u32; 2],
     first_block: u64,
     out: &mut [T],
     map: &M,
 ) {
-    let per_step = 4 * STEP_BLOCKS / WORDS;
-    let c = Consts::new(key, counter_hi);
-    let eight = splat(STEP_BLOCKS as u32);
-    let mut lanes = first_lanes(first_block);
+    let step_blocks = G * V::BLOCKS;
+    let per_step = 4 * step_blocks / WORDS;
+    let c = Consts::<V>::new(key, counter_hi);
+    let advance = V::splat(step_blocks as u32);
+    let mut lanes = V::first_lanes(first_block);
     let mut block = first_block;
     // Whole steps have constant lengths, so the mapping compiles to straight vector code
     // on the words as they come out of `step`.
     let mut pieces = out.chunks_exact_mut(per_step);
     for piece in &mut pieces {
-        // SAFETY: four 32-byte vectors are 32 u32 words; every bit pattern is a valid u32.
-        let words: [u32; 4 * STEP_BLOCKS] = unsafe { std::mem::transmute(step(lanes, &c)) };
-        map.map(block, &words, piece);
-        lanes = add_lanes(lanes, eight);
-        block = block.wrapping_add(STEP_BLOCKS as u64);
+        let v = step::<V, G>(lanes, &c);
+        map.map(block, words(&v), piece);
+        lanes = V::add(lanes, advance);
+        block = block.wrapping_add(step_blocks as u64);
     }
     let rest = pieces.into_remainder();
     if !rest.is_empty() {
-        // SAFETY: as above.
-        let words: [u32; 4 * STEP_BLOCKS] = unsafe { std::mem::transmute(step(lanes, &c)) };
+        let v = step::<V, G>(lanes, &c);
         let blocks = (rest.len() * WORDS).div_ceil(4);
-        map.map(block, &words[..4 * blocks], rest);
+        map.map(block, &words(&v)[..4 * blocks], rest);
     }
 }
 
+/// A step's output as its words in stream order.
+#[inline(always)]
+fn words<V: Lanes, const G: usize>(v: &[[V; 2]; G]) -> &[u32] {
+    // SAFETY: the vectors are 4 * G * BLOCKS plain u32 words, 4-byte aligned or better,
+    // borrowed for the lifetime of `v`.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u32>(), 4 * G * V::BLOCKS) }
+}
+
 macro_rules! level {
-    ($blocks:ident, $fill:ident, $features:literal) => {
+    ($blocks:ident, $fill:ident, $features:literal, $v:ty, $groups:literal) => {
         /// [`blocks`] compiled for this level.
         ///
         /// # Safety
@@ -248,7 +378,7 @@ macro_rules! level {
             first_block: u64,
             out: &mut [[u32; 4]],
         ) {
-            blocks(key, counter_hi, first_block, out)
+            blocks::<$v, $groups>(key, counter_hi, first_block, out)
         }
 
         /// [`fill_mapped`] compiled for this level; `words_per_element` is 1, 2 or 4.
@@ -265,19 +395,21 @@ macro_rules! level {
             map: &M,
         ) {
             match words_per_element {
-                1 => fill_mapped::<T, M, 1>(key, counter_hi, first_block, out, map),
-                2 => fill_mapped::<T, M, 2>(key, counter_hi, first_block, out, map),
-                _ => fill_mapped::<T, M, 4>(key, counter_hi, first_block, out, map),
+                1 => fill_mapped::<$v, $groups, T, M, 1>(key, counter_hi, first_block, out, map),
+                2 => fill_mapped::<$v, $groups, T, M, 2>(key, counter_hi, first_block, out, map),
+                _ => fill_mapped::<$v, $groups, T, M, 4>(key, counter_hi, first_block, out, map),
             }
         }
     };
 }
 
-level!(blocks_avx2, fill_mapped_avx2, "avx2");
+level!(blocks_avx2, fill_mapped_avx2, "avx2", std::arch::x86_64::__m256i, 2);
 level!(
     blocks_avx512,
     fill_mapped_avx512,
-    "avx2,avx512f,avx512vl,avx512dq,avx512bw"
+    "avx2,avx512f,avx512vl,avx512dq,avx512bw",
+    std::arch::x86_64::__m512i,
+    4
 );
 
 #[cfg(test)]
@@ -337,9 +469,10 @@ mod tests {
         for (name, f) in kernels() {
             for (ctr, key, want) in kats {
                 let block = u64::from(ctr[0]) | (u64::from(ctr[1]) << 32);
-                // The KAT block at each of the 8 positions of a step, and in the scalar tail.
-                for pos in 0..9u64 {
-                    let mut out = [[0u32; 4]; 9];
+                // The KAT block at every position of a step (up to 32 blocks), of a
+                // second step, and in the scalar tail.
+                for pos in 0..69u64 {
+                    let mut out = [[0u32; 4]; 69];
                     let first = block.wrapping_sub(pos);
                     // SAFETY: `kernels` lists only levels the CPU supports.
                     unsafe { f(key, [ctr[2], ctr[3]], first, &mut out) };
@@ -371,7 +504,7 @@ mod tests {
             for key in keys {
                 for hi in his {
                     for first in firsts {
-                        for len in (0..=41).chain([1023, 4097]) {
+                        for len in (0..=70).chain([1023, 4097]) {
                             check(name, f, key, hi, first, len);
                         }
                     }
@@ -381,7 +514,7 @@ mod tests {
                 let r = [mix(&mut seed), mix(&mut seed), mix(&mut seed)];
                 let key = [r[0] as u32, (r[0] >> 32) as u32];
                 let hi = [r[1] as u32, (r[1] >> 32) as u32];
-                let len = (r[2] % 67) as usize;
+                let len = (r[2] % 200) as usize;
                 check(name, f, key, hi, mix(&mut seed), len);
             }
         }
