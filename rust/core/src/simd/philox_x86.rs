@@ -13,9 +13,7 @@
 //! compiler merges each pair of xors into one `vpternlogq`.
 
 use crate::fill::WordMap;
-use crate::philox::{
-    counter, philox4x32_10, PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1,
-};
+use crate::philox::{PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1};
 
 /// The vector operations the kernel needs, on 64-bit lanes that each hold one block's word
 /// in their low half.
@@ -220,10 +218,21 @@ impl<V: Lanes> Consts<V> {
             r1_w0: V::splat(p1_hi ^ k0[0]),
             r1_w2: V::splat(counter_hi[1] ^ k1[0]),
             r2_w0: V::splat(p1_lo ^ k0[1]),
-            k0: k0.map(V::splat),
-            k1: k1.map(V::splat),
+            k0: splat_all(k0),
+            k1: splat_all(k1),
         }
     }
+}
+
+// Loops rather than `array::map`: a closure passed to std is compiled without the
+// caller's target features and would not inline the vector code.
+#[inline(always)]
+fn splat_all<V: Lanes>(x: [u32; PHILOX_ROUNDS]) -> [V; PHILOX_ROUNDS] {
+    let mut v = [V::splat(0); PHILOX_ROUNDS];
+    for (v, &x) in v.iter_mut().zip(&x) {
+        *v = V::splat(x);
+    }
+    v
 }
 
 /// One group's four counter words, each in the low half of a 64-bit lane; the high halves
@@ -292,10 +301,14 @@ fn step<V: Lanes, const G: usize>(lanes: V, c: &Consts<V>) -> [[V; 2]; G] {
             *g = round(*g, c, r);
         }
     }
-    groups.map(|g| last_round(g, c))
+    let mut out = [[lanes; 2]; G];
+    for (o, g) in out.iter_mut().zip(&groups) {
+        *o = last_round(*g, c);
+    }
+    out
 }
 
-/// Blocks `first_block..` into `out`, a step at a time, the rest with the scalar definition.
+/// Blocks `first_block..` into `out`, a step at a time.
 #[inline(always)]
 fn blocks<V: Lanes, const G: usize>(
     key: [u32; 2],
@@ -307,7 +320,6 @@ fn blocks<V: Lanes, const G: usize>(
     let c = Consts::<V>::new(key, counter_hi);
     let advance = V::splat(step_blocks as u32);
     let mut lanes = V::first_lanes(first_block);
-    let done = (out.len() - out.len() % step_blocks) as u64;
     let mut chunks = out.chunks_exact_mut(step_blocks);
     for chunk in &mut chunks {
         let v = step::<V, G>(lanes, &c);
@@ -316,9 +328,12 @@ fn blocks<V: Lanes, const G: usize>(
         unsafe { chunk.as_mut_ptr().cast::<[[V; 2]; G]>().write_unaligned(v) };
         lanes = V::add(lanes, advance);
     }
-    for (i, o) in chunks.into_remainder().iter_mut().enumerate() {
-        let block = first_block.wrapping_add(done).wrapping_add(i as u64);
-        *o = philox4x32_10(counter(block, counter_hi), key);
+    // A short tail: one more whole step, of which only the first blocks are kept.
+    let rest = chunks.into_remainder();
+    if !rest.is_empty() {
+        let v = step::<V, G>(lanes, &c);
+        let n = 4 * rest.len();
+        rest.as_flattened_mut().copy_from_slice(&words(&v)[..n]);
     }
 }
 
@@ -403,7 +418,7 @@ macro_rules! level {
     };
 }
 
-level!(blocks_avx2, fill_mapped_avx2, "avx2", std::arch::x86_64::__m256i, 2);
+level!(blocks_avx2, fill_mapped_avx2, "avx2", std::arch::x86_64::__m256i, 3);
 level!(
     blocks_avx512,
     fill_mapped_avx512,
@@ -470,7 +485,7 @@ mod tests {
             for (ctr, key, want) in kats {
                 let block = u64::from(ctr[0]) | (u64::from(ctr[1]) << 32);
                 // The KAT block at every position of a step (up to 32 blocks), of a
-                // second step, and in the scalar tail.
+                // second step, and of a short tail.
                 for pos in 0..69u64 {
                     let mut out = [[0u32; 4]; 69];
                     let first = block.wrapping_sub(pos);
