@@ -5,7 +5,7 @@ use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::Normal;
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
-use seedstream_core::distr::{bernoulli, bits, integers, permutation, uniform};
+use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
 use seedstream_core::fill::{self, blocks_for};
 use seedstream_core::simd::{self, SimdLevel};
 use seedstream_core::{Algorithm, AnyStream, BlockCursor, BlockFn, Key, Name};
@@ -124,6 +124,11 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
         integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut want_i).unwrap();
         let mut want_b = vec![false; n];
         bernoulli::fill_bernoulli(&s, 9, 0.25, &mut want_b).unwrap();
+        let mut want_small = vec![0i64; n];
+        integers::fill_integers(&s, &e, 9, -5, 1000, &mut want_small).unwrap();
+        let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.25 - 7.0).collect();
+        let mut want_drop = vec![0f32; n];
+        dropout::fill_dropout(&s, 9, 0.3, &x, &mut want_drop).unwrap();
         let want_continuous = continuous_bits(&s, 3001);
         for &level in &levels {
             for threads in [1usize, 2, 7] {
@@ -155,6 +160,15 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
                     let mut got = vec![false; n];
                     bernoulli::fill_bernoulli(&s, 9, 0.25, &mut got).unwrap();
                     assert_eq!(got, want_b);
+                    let mut got = vec![0i64; n];
+                    integers::fill_integers(&s, &e, 9, -5, 1000, &mut got).unwrap();
+                    assert_eq!(got, want_small);
+                    let mut got = vec![0f32; n];
+                    dropout::fill_dropout(&s, 9, 0.3, &x, &mut got).unwrap();
+                    assert!(got
+                        .iter()
+                        .zip(&want_drop)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
                     assert!(
                         continuous_bits(&s, 3001) == want_continuous,
                         "{level:?} {threads} {chunk}"
