@@ -196,8 +196,7 @@ where
 {
     if F::FUSE {
         if let Some(philox) = src.philox() {
-            if crate::simd::fill_philox_mapped(&philox, first_block, words_per_element, out, map)
-            {
+            if crate::simd::fill_philox_mapped(&philox, first_block, words_per_element, out, map) {
                 return;
             }
         }

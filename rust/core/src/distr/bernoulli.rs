@@ -36,7 +36,13 @@ pub fn fill_bernoulli<B: BlockFn>(
     out: &mut [bool],
 ) -> Result<()> {
     let t = threshold(p)?;
-    fill_elements(src, first_block, WORDS_BERNOULLI, out, &BernoulliMap { threshold: t });
+    fill_elements(
+        src,
+        first_block,
+        WORDS_BERNOULLI,
+        out,
+        &BernoulliMap { threshold: t },
+    );
     Ok(())
 }
 

@@ -74,7 +74,7 @@ pub fn shuffle_rows<B: BlockFn>(
     if row_bytes == 0 {
         return Ok(()); // rows of zero bytes: nothing can move
     }
-    if data.len() % row_bytes != 0 {
+    if !data.len().is_multiple_of(row_bytes) {
         return Err(Error::invalid(
             "x",
             format!(

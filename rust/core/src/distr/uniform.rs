@@ -94,7 +94,16 @@ mod tests {
     fn f64_bit_pattern_evaluation_equals_the_u64_conversion() {
         let direct = |bits: u64| (bits >> 11) as f64 / 9_007_199_254_740_992.0;
         let mut x = 0u64;
-        let mut edges = vec![0, 1, 0x7FF, 0x800, 0xFFFF_FFFF, 1 << 32, u64::MAX, u64::MAX - 0x7FF];
+        let mut edges = vec![
+            0,
+            1,
+            0x7FF,
+            0x800,
+            0xFFFF_FFFF,
+            1 << 32,
+            u64::MAX,
+            u64::MAX - 0x7FF,
+        ];
         edges.extend((0..64).map(|k| 1u64 << k));
         edges.extend((0..64).map(|k| (1u64 << k) - 1));
         for i in 0..1_000_000u64 {
@@ -106,7 +115,11 @@ mod tests {
             edges.push(z ^ (z >> 31) ^ i);
         }
         for bits in edges {
-            assert_eq!(uniform_f64(bits).to_bits(), direct(bits).to_bits(), "{bits:#x}");
+            assert_eq!(
+                uniform_f64(bits).to_bits(),
+                direct(bits).to_bits(),
+                "{bits:#x}"
+            );
         }
     }
 }

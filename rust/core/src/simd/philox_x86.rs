@@ -418,7 +418,13 @@ macro_rules! level {
     };
 }
 
-level!(blocks_avx2, fill_mapped_avx2, "avx2", std::arch::x86_64::__m256i, 3);
+level!(
+    blocks_avx2,
+    fill_mapped_avx2,
+    "avx2",
+    std::arch::x86_64::__m256i,
+    3
+);
 level!(
     blocks_avx512,
     fill_mapped_avx512,
@@ -461,7 +467,10 @@ mod tests {
         philox_blocks_scalar(key, hi, first, &mut want);
         // SAFETY: `kernels` lists only levels the CPU supports.
         unsafe { f(key, hi, first, &mut got) };
-        assert_eq!(got, want, "{name} key={key:x?} hi={hi:x?} first={first:#x} len={len}");
+        assert_eq!(
+            got, want,
+            "{name} key={key:x?} hi={hi:x?} first={first:#x} len={len}"
+        );
     }
 
     #[test]
@@ -469,7 +478,11 @@ mod tests {
         // Random123 tests/kat_vectors, "philox4x32 10": (counter, key, expected). The
         // counter's low two words are the block index, the high two the stream's words.
         let kats: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-            ([0; 4], [0; 2], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
+            (
+                [0; 4],
+                [0; 2],
+                [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+            ),
             (
                 [u32::MAX; 4],
                 [u32::MAX; 2],
@@ -541,7 +554,8 @@ mod tests {
 
     impl<const WORDS: usize> WordMap<(u64, u64)> for Probe<WORDS> {
         fn map(&self, block: u64, w: &[u32], o: &mut [(u64, u64)]) {
-            assert!(w.len() % 4 == 0 && w.len() >= o.len() * WORDS && w.len() < o.len() * WORDS + 4);
+            assert!(w.len().is_multiple_of(4) && w.len() >= o.len() * WORDS);
+            assert!(w.len() < o.len() * WORDS + 4);
             let first = block.wrapping_mul((4 / WORDS) as u64);
             for (k, o) in o.iter_mut().enumerate() {
                 let fold = w[k * WORDS..(k + 1) * WORDS]
