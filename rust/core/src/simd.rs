@@ -139,22 +139,29 @@ pub fn fill_philox_mapped<T, M: WordMap<T>>(
     out: &mut [T],
     map: &M,
 ) -> bool {
-    let (key, hi) = (stream.key, stream.counter_hi);
-    match simd_level() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the level is only ever set after `is_supported` confirmed the CPU has AVX2.
-        SimdLevel::Avx2 => unsafe {
-            philox_x86::fill_mapped_avx2(key, hi, first_block, words_per_element, out, map);
-            true
-        },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the level is only ever set after `is_supported` confirmed AVX-512 F/VL/DQ/BW
-        // (which imply AVX2).
-        SimdLevel::Avx512 => unsafe {
-            philox_x86::fill_mapped_avx512(key, hi, first_block, words_per_element, out, map);
-            true
-        },
-        _ => false,
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (key, hi) = (stream.key, stream.counter_hi);
+        match simd_level() {
+            // SAFETY: the level is only ever set after `is_supported` confirmed AVX2.
+            SimdLevel::Avx2 => unsafe {
+                philox_x86::fill_mapped_avx2(key, hi, first_block, words_per_element, out, map);
+                true
+            },
+            // SAFETY: the level is only ever set after `is_supported` confirmed AVX-512
+            // F/VL/DQ/BW (which imply AVX2).
+            SimdLevel::Avx512 => unsafe {
+                philox_x86::fill_mapped_avx512(key, hi, first_block, words_per_element, out, map);
+                true
+            },
+            _ => false,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        // The portable batched path (NEON on aarch64) stays staged.
+        let _ = (stream, first_block, words_per_element, out, map);
+        false
     }
 }
 
