@@ -245,8 +245,8 @@ impl BlockReader {
 }
 
 /// Blocks a [`StreamReader`] computes at a time: a multiple of every Philox kernel's step
-/// (16 blocks portable, 12 AVX2, 32 AVX-512), so no refill computes blocks it drops.
-pub const READER_BLOCKS: usize = 96;
+/// (16 blocks portable, 8 AVX2, 32 AVX-512), so no refill computes blocks it drops.
+pub const READER_BLOCKS: usize = 64;
 
 /// A stream's word stream read as 64-bit values `u64(j) = u32(2j) | u32(2j + 1) << 32`,
 /// the raw output of `seedstream.StreamBitGenerator` (docs/spec.md#stream-bit-generator).

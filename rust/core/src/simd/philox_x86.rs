@@ -5,12 +5,15 @@
 //! Layout: each 32-bit counter word of a block sits in a 64-bit lane, so one `vpmuludq`
 //! gives the high and the low half of a product: four blocks per 256-bit register, eight
 //! per 512-bit one. A step runs independent groups of blocks side by side so that the
-//! multiplies' latency is hidden: two groups with AVX2 (a third no longer fits in 16
-//! registers), four with AVX-512 (32 registers). The lanes of a group are ordered so that
-//! two in-lane unpacks leave the output words in stream order, with no cross-lane permute.
-//! The upper counter words are the same for every block, which folds most of round 1 into
-//! constants; round 10 is merged with the packing of the output words. With AVX-512 the
-//! compiler merges each pair of xors into one `vpternlogq`.
+//! multiplies' latency is hidden: two groups with AVX2, the most that keep every value in
+//! 16 registers (a third spills one each round; on a Zen 5 core held to AVX2 it was still
+//! about 10% faster, but this level is for AVX2-only CPUs, which were not measured), and
+//! four with AVX-512 (32 registers; on Zen 5 two were about 15% slower, six no faster).
+//! The lanes of a group are ordered so that two in-lane unpacks leave the output words in
+//! stream order, with no cross-lane permute. The upper counter words are the same for
+//! every block, which folds most of round 1 into constants; round 10 is merged with the
+//! packing of the output words. With AVX-512 the compiler merges each pair of xors into
+//! one `vpternlogq`.
 
 use crate::fill::WordMap;
 use crate::philox::{PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1};
@@ -423,7 +426,7 @@ level!(
     fill_mapped_avx2,
     "avx2",
     std::arch::x86_64::__m256i,
-    3
+    2
 );
 level!(
     blocks_avx512,
