@@ -7,7 +7,7 @@
 
 use half::{bf16, f16};
 
-use crate::distr::bernoulli::{threshold, WORDS_BERNOULLI};
+use crate::distr::bernoulli::{threshold, Below, WORDS_BERNOULLI};
 use crate::error::{Error, Result};
 use crate::fill::{fill_elements, WordMap};
 use crate::stream::BlockFn;
@@ -136,7 +136,7 @@ fn fill_masked<B: BlockFn, I: Copy + Sync, O: Copy + Send + Sync>(
     let map = MaskMap {
         input,
         first_block,
-        threshold: t,
+        dropped: Below::new(t),
         zero,
         keep,
     };
@@ -144,11 +144,11 @@ fn fill_masked<B: BlockFn, I: Copy + Sync, O: Copy + Send + Sync>(
     Ok(())
 }
 
-/// Element `i` is `zero` where `word(i) < threshold`, else `keep(input[i])`.
+/// Element `i` is `zero` where `word(i) < t` (`dropped`), else `keep(input[i])`.
 struct MaskMap<'a, I, O, K> {
     input: &'a [I],
     first_block: u64,
-    threshold: u64,
+    dropped: Below,
     zero: O,
     keep: K,
 }
@@ -164,7 +164,7 @@ impl<I: Copy + Sync, O: Copy + Send + Sync, K: Fn(I) -> O + Sync> WordMap<O>
         let start = ((block - self.first_block) * 4) as usize;
         let x = &self.input[start..start + o.len()];
         for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
-            *o = if u64::from(w) < self.threshold {
+            *o = if self.dropped.test(w) {
                 self.zero
             } else {
                 (self.keep)(x)
