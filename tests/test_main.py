@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -56,6 +58,29 @@ def test_bench_command_runs_at_tiny_size(tmp_path, monkeypatch, capsys):
     assert any("matplotlib is not installed" in n for n in result["notes"])
     assert "| random float32 | 1e3 | out= |" in md.read_text()
     assert "random float32" in capsys.readouterr().out
+
+
+def test_bench_simd_option_forces_and_records_the_level(tmp_path, monkeypatch):
+    """`--simd` runs seedstream at the given level, records it with the CPU model, and
+    leaves the level as it was."""
+    import seedstream as ss
+    from seedstream import _selfcheck
+
+    for name in ("rich", "rich.console", "rich.progress", "rich.table", "matplotlib",
+                 "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)
+    before = ss.simd_level()
+    level = "baseline" if before == "scalar" else "scalar"
+    argv = ["bench", "--simd", level, "--quick", "--sizes", "1e3", "--only", "random",
+            "--repeats", "1", "--target-ms", "1", "--threads", "1", "--out", str(tmp_path)]
+    assert _selfcheck.main(argv) == 0
+    assert ss.simd_level() == before
+    (js,) = tmp_path.glob("*.json")
+    meta = json.loads(js.read_text())["meta"]
+    assert meta["simd_level"] == level
+    assert meta["cpu"]
+    with pytest.raises(SystemExit):
+        _selfcheck.main(["bench", "--simd", "sse9", "--out", str(tmp_path)])
 
 
 def test_bench_wrapper_in_benches_shows_help():

@@ -33,11 +33,25 @@ fn fills(c: &mut Criterion) {
         });
     }
     let s = AnyStream::new(Algorithm::Philox, &key);
+    let e = AnyStream::new(Algorithm::Philox, &key.extension());
     let mut w = vec![0u32; n];
+    let mut f = vec![0f32; n];
+    let mut d = vec![0f64; n];
+    let mut i = vec![0i64; n];
     for level in [SimdLevel::Scalar, SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512] {
         if set_simd_level(level) {
-            g.bench_function(BenchmarkId::new("bits_u32_philox_level", level.name()), |b| {
+            let l = level.name();
+            g.bench_function(BenchmarkId::new("bits_u32_philox_level", l), |b| {
                 b.iter(|| bits::fill_u32(&s, 0, &mut w))
+            });
+            g.bench_function(BenchmarkId::new("random_f32_philox_level", l), |b| {
+                b.iter(|| uniform::fill_f32(&s, 0, &mut f))
+            });
+            g.bench_function(BenchmarkId::new("random_f64_philox_level", l), |b| {
+                b.iter(|| uniform::fill_f64(&s, 0, &mut d))
+            });
+            g.bench_function(BenchmarkId::new("integers_1000_philox_level", l), |b| {
+                b.iter(|| integers::fill_integers(&s, &e, 0, 0, 1000, &mut i).unwrap())
             });
         }
     }

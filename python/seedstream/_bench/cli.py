@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 import seedstream as ss
+from seedstream import _core
 
 from seedstream._bench.harness import HEADROOM, Case, Runner
 from seedstream._bench.machine import Env, cpu_model, make_env, mem_available
@@ -29,6 +30,7 @@ from seedstream._bench.workloads import SEED, WORKLOAD_NAMES, WORKLOADS
 
 DEFAULT_SIZES = [10**k for k in range(3, 9)]
 QUICK_SIZES = [1_000, 1_000_000]
+SIMD_LEVELS = ["scalar", "baseline", "avx2", "avx512"]
 
 
 class Progress:
@@ -134,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="timed repeats per contender (default 7 up to 1e5, 5 up to 1e7, 3 above; 3 with --quick)")
     ap.add_argument("--target-ms", type=float, default=None,
                     help="length of one repeat in ms (default 20, 5 with --quick)")
+    ap.add_argument("--simd", choices=SIMD_LEVELS, default=None,
+                    help="force seedstream's SIMD level (default: the widest this CPU has); "
+                         "the bits are the same at every level, only the speed differs")
     ap.add_argument("--out", default=os.path.join("benches", "results"), metavar="DIR",
                     help="directory for <host>-<date>.json/.md/.png (default benches/results)")
     return ap
@@ -206,6 +211,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except argparse.ArgumentTypeError as exc:
         build_parser().error(str(exc))
     target_s = (args.target_ms if args.target_ms is not None else (5.0 if args.quick else 20.0)) / 1e3
+    saved_level = ss.simd_level()
+    if args.simd is not None and not _core._set_simd_level(args.simd):
+        build_parser().error(f"--simd: this CPU lacks {args.simd}")
+    try:
+        return _run(args, argv, sizes, target_s)
+    finally:
+        _core._set_simd_level(saved_level)
+
+
+def _run(args: argparse.Namespace, argv: List[str], sizes: List[int], target_s: float) -> int:
     started = time.perf_counter()
     now = datetime.datetime.now()
     env = make_env(args.threads)

@@ -9,7 +9,7 @@ import platform
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
@@ -68,14 +68,27 @@ def make_env(threads: Optional[List[int]]) -> Env:
 
 
 def cpu_model() -> str:
+    """The model name, with the x86 family and model numbers where /proc/cpuinfo has them:
+    a virtual machine often reports only a brand ("AMD EPYC"), and the numbers tell its
+    generation (family 25: Zen 3 and 4, family 26: Zen 5)."""
+    fields: Dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model") and key not in fields:
+                    fields[key] = value.strip()
+                if not line.strip() and fields:
+                    break  # the first processor's block is enough
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown"
+    name = fields.get("model name")
+    if name is None:
+        return platform.processor() or platform.machine() or "unknown"
+    if "cpu family" in fields and "model" in fields:
+        return f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def mem_available() -> Optional[int]:

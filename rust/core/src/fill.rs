@@ -207,6 +207,9 @@ pub fn run_pieces(
 /// inside the per-SIMD-level copies of the fill loop (a closure body is its own function
 /// and may stay outside them, compiled for the baseline target only).
 pub trait WordMap<T>: Sync {
+    /// Whether Philox fills call `map` from inside the block kernel, eight blocks at a
+    /// time (`simd::fill_philox_mapped`): for cheap element-wise mappings only.
+    const FUSE: bool = false;
     fn map(&self, block: u64, words: &[u32], out: &mut [T]);
 }
 
@@ -263,6 +266,13 @@ where
     B: BlockFn,
     F: WordMap<T>,
 {
+    if F::FUSE {
+        if let Some(philox) = src.philox() {
+            if crate::simd::fill_philox_mapped(&philox, first_block, words_per_element, out, map) {
+                return;
+            }
+        }
+    }
     // The mapping loops are compiled once per SIMD level so that conversions such as
     // u64 -> f64 vectorise; integer and exact float operations give the same bits at
     // every level.

@@ -4,7 +4,12 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use crate::fill::WordMap;
 use crate::philox;
+use crate::stream::PhiloxStream;
+
+#[cfg(target_arch = "x86_64")]
+mod philox_x86;
 
 /// An instruction-set level for block generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,25 +117,52 @@ pub fn philox_blocks(key: [u32; 2], counter_hi: [u32; 2], first_block: u64, out:
         }
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is only ever set after `is_supported` confirmed the CPU has AVX2.
-        SimdLevel::Avx2 => unsafe { philox_blocks_avx2(key, counter_hi, first_block, out) },
+        SimdLevel::Avx2 => unsafe { philox_x86::blocks_avx2(key, counter_hi, first_block, out) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is only ever set after `is_supported` confirmed AVX-512 F/VL/DQ/BW.
-        SimdLevel::Avx512 => unsafe { philox_blocks_avx512(key, counter_hi, first_block, out) },
+        SimdLevel::Avx512 => unsafe {
+            philox_x86::blocks_avx512(key, counter_hi, first_block, out)
+        },
         #[cfg(not(target_arch = "x86_64"))]
         _ => philox::philox_blocks_generic::<16>(key, counter_hi, first_block, out),
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn philox_blocks_avx2(key: [u32; 2], hi: [u32; 2], first: u64, out: &mut [[u32; 4]]) {
-    philox::philox_blocks_generic::<16>(key, hi, first, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw")]
-unsafe fn philox_blocks_avx512(key: [u32; 2], hi: [u32; 2], first: u64, out: &mut [[u32; 4]]) {
-    philox::philox_blocks_generic::<32>(key, hi, first, out)
+/// Fills `out` from `stream`'s blocks `first_block..` with `map` applied inside the block
+/// kernel, before the words leave the registers, where the current level has such a kernel
+/// (AVX2 and AVX-512); returns false, writing nothing, at the other levels. The bits are
+/// those of the staged path: the same `map` sees the same words and block indices.
+pub fn fill_philox_mapped<T, M: WordMap<T>>(
+    stream: &PhiloxStream,
+    first_block: u64,
+    words_per_element: usize,
+    out: &mut [T],
+    map: &M,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (key, hi) = (stream.key, stream.counter_hi);
+        match simd_level() {
+            // SAFETY: the level is only ever set after `is_supported` confirmed AVX2.
+            SimdLevel::Avx2 => unsafe {
+                philox_x86::fill_mapped_avx2(key, hi, first_block, words_per_element, out, map);
+                true
+            },
+            // SAFETY: the level is only ever set after `is_supported` confirmed AVX-512
+            // F/VL/DQ/BW (which imply AVX2).
+            SimdLevel::Avx512 => unsafe {
+                philox_x86::fill_mapped_avx512(key, hi, first_block, words_per_element, out, map);
+                true
+            },
+            _ => false,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        // The portable batched path (NEON on aarch64) stays staged.
+        let _ = (stream, first_block, words_per_element, out, map);
+        false
+    }
 }
 
 /// Rounds binary32 values to binary16 bit patterns, to nearest with ties to even.

@@ -18,6 +18,11 @@ pub trait BlockFn: Sync {
     fn block(&self, n: u64) -> [u32; 4];
     /// A reader of blocks `first_block, first_block + 1, ...`.
     fn cursor(&self, first_block: u64) -> Self::Cursor;
+    /// The Philox stream behind this source, if it is one: fills may then run the block
+    /// kernel and the element mapping together (`simd::fill_philox_mapped`).
+    fn philox(&self) -> Option<PhiloxStream> {
+        None
+    }
 }
 
 /// Reads consecutive blocks; the only state is where it is.
@@ -83,6 +88,9 @@ impl BlockFn for PhiloxStream {
             stream: *self,
             next_block: first_block,
         }
+    }
+    fn philox(&self) -> Option<PhiloxStream> {
+        Some(*self)
     }
 }
 
@@ -178,6 +186,12 @@ impl BlockFn for AnyStream {
             AnyStream::Pcg64(s) => AnyCursor::Pcg64(s.cursor(first_block)),
         }
     }
+    fn philox(&self) -> Option<PhiloxStream> {
+        match self {
+            AnyStream::Philox(s) => Some(*s),
+            AnyStream::Pcg64(_) => None,
+        }
+    }
 }
 
 impl BlockCursor for AnyCursor {
@@ -230,8 +244,8 @@ impl BlockReader {
     }
 }
 
-/// Blocks a [`StreamReader`] computes at a time: a multiple of every batched Philox width
-/// (16 and 32 lanes), so no refill falls back to the one-block-at-a-time tail.
+/// Blocks a [`StreamReader`] computes at a time: a multiple of every Philox kernel's step
+/// (16 blocks portable, 8 AVX2, 32 AVX-512), so no refill computes blocks it drops.
 pub const READER_BLOCKS: usize = 64;
 
 /// A stream's word stream read as 64-bit values `u64(j) = u32(2j) | u32(2j + 1) << 32`,

@@ -5,7 +5,7 @@ use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::Normal;
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
-use seedstream_core::distr::{bernoulli, bits, integers, permutation, uniform};
+use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
 use seedstream_core::fill::{self, blocks_for};
 use seedstream_core::simd::{self, SimdLevel};
 use seedstream_core::{Algorithm, AnyStream, BlockCursor, BlockFn, Key, Name};
@@ -116,10 +116,19 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
         bits::fill_u64(&s, 9, &mut want_u64);
         let mut want_f64 = vec![0f64; n];
         uniform::fill_f64(&s, 9, &mut want_f64);
+        let mut want_u32 = vec![0u32; n];
+        bits::fill_u32(&s, 9, &mut want_u32);
+        let mut want_f32 = vec![0f32; n];
+        uniform::fill_f32(&s, 9, &mut want_f32);
         let mut want_i = vec![0i32; n];
         integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut want_i).unwrap();
         let mut want_b = vec![false; n];
         bernoulli::fill_bernoulli(&s, 9, 0.25, &mut want_b).unwrap();
+        let mut want_small = vec![0i64; n];
+        integers::fill_integers(&s, &e, 9, -5, 1000, &mut want_small).unwrap();
+        let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.25 - 7.0).collect();
+        let mut want_drop = vec![0f32; n];
+        dropout::fill_dropout(&s, 9, 0.3, &x, &mut want_drop).unwrap();
         let want_continuous = continuous_bits(&s, 3001);
         for &level in &levels {
             for threads in [1usize, 2, 7] {
@@ -136,12 +145,30 @@ fn output_is_independent_of_threads_chunks_and_simd_level() {
                         .iter()
                         .zip(&want_f64)
                         .all(|(a, b)| a.to_bits() == b.to_bits()));
+                    let mut got = vec![0u32; n];
+                    bits::fill_u32(&s, 9, &mut got);
+                    assert_eq!(got, want_u32, "{level:?} {threads} {chunk}");
+                    let mut got = vec![0f32; n];
+                    uniform::fill_f32(&s, 9, &mut got);
+                    assert!(got
+                        .iter()
+                        .zip(&want_f32)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
                     let mut got = vec![0i32; n];
                     integers::fill_integers(&s, &e, 9, -7, 1 << 40, &mut got).unwrap();
                     assert_eq!(got, want_i);
                     let mut got = vec![false; n];
                     bernoulli::fill_bernoulli(&s, 9, 0.25, &mut got).unwrap();
                     assert_eq!(got, want_b);
+                    let mut got = vec![0i64; n];
+                    integers::fill_integers(&s, &e, 9, -5, 1000, &mut got).unwrap();
+                    assert_eq!(got, want_small);
+                    let mut got = vec![0f32; n];
+                    dropout::fill_dropout(&s, 9, 0.3, &x, &mut got).unwrap();
+                    assert!(got
+                        .iter()
+                        .zip(&want_drop)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
                     assert!(
                         continuous_bits(&s, 3001) == want_continuous,
                         "{level:?} {threads} {chunk}"

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Repr, Result};
-use crate::fill::fill_elements;
+use crate::fill::{fill_elements, WordMap};
 use crate::stream::BlockFn;
 
 pub const WORDS_BERNOULLI: usize = 1;
@@ -41,13 +41,46 @@ pub fn fill_bernoulli<B: BlockFn>(
         first_block,
         WORDS_BERNOULLI,
         out,
-        &|_, w: &[u32], o: &mut [bool]| {
-            for (o, &w) in o.iter_mut().zip(w) {
-                *o = u64::from(w) < t;
-            }
-        },
+        &BernoulliMap(Below::new(t)),
     );
     Ok(())
+}
+
+/// `word < t` for a threshold `t` in [0, 2^32], in 32-bit operations: `word <= t - 1`
+/// when `t > 0`, never when `t = 0`. The same test as the 64-bit compare, which AVX2 has
+/// only in a signed form that costs several instructions more per vector.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Below {
+    last: u32,
+    any: bool,
+}
+
+impl Below {
+    pub(crate) fn new(t: u64) -> Below {
+        debug_assert!(t <= 1 << 32);
+        Below {
+            last: t.saturating_sub(1) as u32,
+            any: t > 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn test(self, word: u32) -> bool {
+        (word <= self.last) & self.any
+    }
+}
+
+/// Element `i` is `word(i) < t`.
+struct BernoulliMap(Below);
+
+impl WordMap<bool> for BernoulliMap {
+    const FUSE: bool = true;
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [bool]) {
+        for (o, &w) in o.iter_mut().zip(w) {
+            *o = self.0.test(w);
+        }
+    }
 }
 
 /// Bernoulli with a probability per element: element `i` is `word(i) < threshold(probs[i])`.
@@ -92,6 +125,37 @@ pub fn fill_bernoulli_per_element<B: BlockFn>(
 #[allow(clippy::disallowed_methods)] // powi builds exact powers of two for the test inputs
 mod tests {
     use super::*;
+
+    #[test]
+    fn below_is_the_64_bit_compare() {
+        let ts = [
+            0u64,
+            1,
+            2,
+            3,
+            1 << 31,
+            (1 << 32) - 2,
+            (1 << 32) - 1,
+            1 << 32,
+        ];
+        for t in ts.into_iter().chain((0..1000).map(|k| k * 4_294_967 + 17)) {
+            let b = Below::new(t);
+            let t32 = t.min(u64::from(u32::MAX)) as u32;
+            let words = [
+                0,
+                1,
+                2,
+                t32.wrapping_sub(1),
+                t32,
+                t32.wrapping_add(1),
+                u32::MAX - 1,
+                u32::MAX,
+            ];
+            for w in words {
+                assert_eq!(b.test(w), u64::from(w) < t, "t={t} w={w}");
+            }
+        }
+    }
 
     #[test]
     fn per_element_equals_scalar_draws() {

@@ -7,9 +7,9 @@
 
 use half::{bf16, f16};
 
-use crate::distr::bernoulli::{threshold, WORDS_BERNOULLI};
+use crate::distr::bernoulli::{threshold, Below, WORDS_BERNOULLI};
 use crate::error::{Error, Result};
-use crate::fill::fill_elements;
+use crate::fill::{fill_elements, WordMap};
 use crate::stream::BlockFn;
 
 pub const WORDS_DROPOUT: usize = WORDS_BERNOULLI;
@@ -133,22 +133,44 @@ fn fill_masked<B: BlockFn, I: Copy + Sync, O: Copy + Send + Sync>(
             ),
         ));
     }
-    fill_elements(
-        src,
+    let map = MaskMap {
+        input,
         first_block,
-        WORDS_DROPOUT,
-        out,
-        &|block, w: &[u32], o: &mut [O]| {
-            // A run starting at block `block` starts at element 4 * (block - first_block): one
-            // word per element. That offset picks the matching run of `input`.
-            let start = ((block - first_block) * 4) as usize;
-            let x = &input[start..start + o.len()];
-            for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
-                *o = if u64::from(w) < t { zero } else { keep(x) };
-            }
-        },
-    );
+        dropped: Below::new(t),
+        zero,
+        keep,
+    };
+    fill_elements(src, first_block, WORDS_DROPOUT, out, &map);
     Ok(())
+}
+
+/// Element `i` is `zero` where `word(i) < t` (`dropped`), else `keep(input[i])`.
+struct MaskMap<'a, I, O, K> {
+    input: &'a [I],
+    first_block: u64,
+    dropped: Below,
+    zero: O,
+    keep: K,
+}
+
+impl<I: Copy + Sync, O: Copy + Send + Sync, K: Fn(I) -> O + Sync> WordMap<O>
+    for MaskMap<'_, I, O, K>
+{
+    const FUSE: bool = true;
+    #[inline(always)]
+    fn map(&self, block: u64, w: &[u32], o: &mut [O]) {
+        // A run starting at block `block` starts at element 4 * (block - first_block): one
+        // word per element. That offset picks the matching run of `input`.
+        let start = ((block - self.first_block) * 4) as usize;
+        let x = &self.input[start..start + o.len()];
+        for ((o, &w), &x) in o.iter_mut().zip(w).zip(x) {
+            *o = if self.dropped.test(w) {
+                self.zero
+            } else {
+                (self.keep)(x)
+            };
+        }
+    }
 }
 
 #[cfg(test)]

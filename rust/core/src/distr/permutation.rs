@@ -121,7 +121,7 @@ pub fn row_count(data: &[u8], row_bytes: usize) -> Result<usize> {
     if row_bytes == 0 {
         return Ok(0);
     }
-    if data.len() % row_bytes != 0 {
+    if !data.len().is_multiple_of(row_bytes) {
         return Err(Error::invalid(
             "x",
             format!(

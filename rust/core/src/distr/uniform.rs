@@ -9,14 +9,13 @@ use half::{bf16, f16};
 use crate::distr::bits::join_u64;
 use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
 use crate::error::{Error, Repr, Result};
-use crate::fill::{fill_elements, BATCH_BLOCKS};
+use crate::fill::{fill_elements, WordMap, BATCH_BLOCKS};
 use crate::stream::BlockFn;
 
 pub const WORDS_F32: usize = 1;
 pub const WORDS_F64: usize = 2;
 
 const TWO_POW_M24: f32 = 1.0 / 16_777_216.0;
-const TWO_POW_M53: f64 = 1.0 / 9_007_199_254_740_992.0;
 
 /// `(word >> 8) * 2^-24`: a multiple of 2^-24 in [0, 1 - 2^-24].
 #[inline(always)]
@@ -25,37 +24,57 @@ pub fn uniform_f32(word: u32) -> f32 {
 }
 
 /// `(u64 >> 11) * 2^-53`: a multiple of 2^-53 in [0, 1 - 2^-53].
+///
+/// Evaluated without a 64-bit integer conversion (AVX2 has none; it would run one element
+/// at a time), each step exact, so the value is the same: with `hi` the high 32 bits and
+/// `lo` the low 21 bits of `u64 >> 11`, the bit patterns `2^20 + hi * 2^-32` and
+/// `2^-1 + lo * 2^-53` are written directly (the fields fit below those exponents' ulps),
+/// then `(2^20 + hi * 2^-32) - (2^20 + 2^-1)` is exact (a multiple of 2^-32 in
+/// [-2^-1, 2^-1)) and adding `2^-1 + lo * 2^-53` gives the exact sum
+/// `hi * 2^-32 + lo * 2^-53`, a multiple of 2^-53 below 1.
 #[inline(always)]
 pub fn uniform_f64(bits: u64) -> f64 {
-    (bits >> 11) as f64 * TWO_POW_M53
+    const TWO_POW_20: u64 = 0x4130_0000_0000_0000;
+    const HALF: u64 = 0x3FE0_0000_0000_0000;
+    // 64-bit operations only: narrowing to u32 would make vector code deinterleave words.
+    let hi = f64::from_bits(TWO_POW_20 | (bits >> 32));
+    let lo = f64::from_bits(HALF | ((bits >> 11) & 0x1F_FFFF));
+    (hi - (1_048_576.0 + 0.5)) + lo
+}
+
+/// The `random` binary32 mapping over a run of words: the one loop that both the staged
+/// fill and the fused Philox kernel run.
+pub struct UniformF32Map;
+
+impl WordMap<f32> for UniformF32Map {
+    const FUSE: bool = true;
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [f32]) {
+        for (o, &w) in o.iter_mut().zip(w) {
+            *o = uniform_f32(w);
+        }
+    }
+}
+
+/// The `random` binary64 mapping over a run of words, element `i` from words 2i, 2i+1.
+pub struct UniformF64Map;
+
+impl WordMap<f64> for UniformF64Map {
+    const FUSE: bool = true;
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [f64]) {
+        for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
+            *o = uniform_f64(join_u64(p[0], p[1]));
+        }
+    }
 }
 
 pub fn fill_f32<B: BlockFn>(src: &B, first_block: u64, out: &mut [f32]) {
-    fill_elements(
-        src,
-        first_block,
-        WORDS_F32,
-        out,
-        &|_, w: &[u32], o: &mut [f32]| {
-            for (o, &w) in o.iter_mut().zip(w) {
-                *o = uniform_f32(w);
-            }
-        },
-    );
+    fill_elements(src, first_block, WORDS_F32, out, &UniformF32Map);
 }
 
 pub fn fill_f64<B: BlockFn>(src: &B, first_block: u64, out: &mut [f64]) {
-    fill_elements(
-        src,
-        first_block,
-        WORDS_F64,
-        out,
-        &|_, w: &[u32], o: &mut [f64]| {
-            for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
-                *o = uniform_f64(join_u64(p[0], p[1]));
-            }
-        },
-    );
+    fill_elements(src, first_block, WORDS_F64, out, &UniformF64Map);
 }
 
 #[cfg(test)]
@@ -81,6 +100,39 @@ mod tests {
         assert!(range(0.0, 1e5, FloatFormat::F32).is_ok());
         assert!(range(0.0, f64::from(f32::MAX), FloatFormat::Bf16).is_err());
         assert!(range(0.0, 3.38e38, FloatFormat::Bf16).is_ok());
+    }
+
+    #[test]
+    fn f64_bit_pattern_evaluation_equals_the_u64_conversion() {
+        let direct = |bits: u64| (bits >> 11) as f64 / 9_007_199_254_740_992.0;
+        let mut x = 0u64;
+        let mut edges = vec![
+            0,
+            1,
+            0x7FF,
+            0x800,
+            0xFFFF_FFFF,
+            1 << 32,
+            u64::MAX,
+            u64::MAX - 0x7FF,
+        ];
+        edges.extend((0..64).map(|k| 1u64 << k));
+        edges.extend((0..64).map(|k| (1u64 << k) - 1));
+        for i in 0..1_000_000u64 {
+            // splitmix64 increments, with every bit pattern class near the edges above.
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            edges.push(z ^ (z >> 31) ^ i);
+        }
+        for bits in edges {
+            assert_eq!(
+                uniform_f64(bits).to_bits(),
+                direct(bits).to_bits(),
+                "{bits:#x}"
+            );
+        }
     }
 }
 
