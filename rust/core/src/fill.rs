@@ -164,7 +164,7 @@ pub fn run_pieces(
     runs: &[u64],
 ) -> Result<Vec<(u64, std::ops::Range<usize>)>> {
     debug_assert!(matches!(words_per_element, 1 | 2 | 4));
-    if runs.len() % 3 != 0 {
+    if !runs.len().is_multiple_of(3) {
         return Err(Error::invalid(
             "runs",
             "expected rows of (start, offset, length)",

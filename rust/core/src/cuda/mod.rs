@@ -334,7 +334,10 @@ mod tests {
     #[test]
     fn kernel_args_layout_matches_ss_args() {
         use std::mem::{align_of, offset_of, size_of};
-        assert_eq!((size_of::<KernelArgs>(), align_of::<KernelArgs>()), (160, 8));
+        assert_eq!(
+            (size_of::<KernelArgs>(), align_of::<KernelArgs>()),
+            (160, 8)
+        );
         assert_eq!(offset_of!(KernelArgs, first_block), 32);
         assert_eq!(offset_of!(KernelArgs, n), 40);
         assert_eq!(offset_of!(KernelArgs, out), 48);

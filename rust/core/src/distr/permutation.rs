@@ -44,7 +44,7 @@ fn fisher_yates<B: BlockFn>(
     mut swap: impl FnMut(usize, usize),
 ) {
     const STEPS_PER_BLOCK: usize = 4 / WORDS_INTEGER;
-    debug_assert!(steps.start % STEPS_PER_BLOCK == 0);
+    debug_assert!(steps.start.is_multiple_of(STEPS_PER_BLOCK));
     let steps = steps.start..steps.end.min(n.saturating_sub(1));
     let mut cursor = src.cursor(first_block.wrapping_add((steps.start / STEPS_PER_BLOCK) as u64));
     let mut buf = [[0u32; 4]; BATCH_BLOCKS];
