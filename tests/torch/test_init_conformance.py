@@ -234,6 +234,7 @@ ROUTED = [
     ("kaiming_uniform_", {"a": math.sqrt(5)}),
     ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}),
     ("orthogonal_", {"gain": 1.7}),
+    ("sparse_", {"sparsity": 0.3, "std": 0.2}),
 ]
 
 

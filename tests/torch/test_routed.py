@@ -177,7 +177,7 @@ def test_orthogonal_draws_from_the_parameter_stream():
         lambda m: torch.empty(3).normal_(),
         lambda m: m.weight.exponential_(),
         lambda m: F.dropout(torch.ones(4), 0.5, training=True),
-        lambda m: nn.init.sparse_(m.weight, 0.5),
+        lambda m: nn.init.sparse_(torch.empty(3, 3), 0.5),
     ],
     ids=["randn", "temporary", "exponential_", "dropout", "sparse_"],
 )

@@ -48,14 +48,15 @@ _UNROUTED = {
     torch.nn.functional.dropout, torch.nn.functional.dropout1d, torch.nn.functional.dropout2d,
     torch.nn.functional.dropout3d, torch.nn.functional.alpha_dropout,
     torch.nn.functional.feature_alpha_dropout, torch.nn.functional.rrelu,
-    torch.nn.functional.gumbel_softmax, torch.nn.init.sparse_,
+    torch.nn.functional.gumbel_softmax,
 }
 
 _DATA = torch._C.TensorBase.__dict__["data"]  # `p.data = x` reaches the mode as its __set__
 
 ROUTED_DRAWS = (
     "Tensor.uniform_, Tensor.normal_, Tensor.bernoulli_, Tensor.random_, "
-    "torch.nn.init.* but sparse_ (trunc_normal_ as seedstream's truncated_normal), "
+    "torch.nn.init.* (trunc_normal_ as seedstream's truncated_normal, sparse_ with "
+    "seedstream's normal and permutation draws), "
     "torch.rand_like/randn_like of a parameter"
 )
 
@@ -335,6 +336,20 @@ def _trunc_normal(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     return t
 
 
+def _sparse(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
+    # torch's algorithm with both of its draws (the normal fill and one permutation per
+    # column) from the tensor's stream: seedstream.torch.init.sparse_.
+    t = _arg(args, kwargs, 0, "tensor", None)
+    sparsity, std = _arg(args, kwargs, 1, "sparsity", None), _arg(args, kwargs, 2, "std", 0.01)
+    if dist.is_dtensor(t):
+        return r.unroutable(func, args, kwargs, t)
+    g = r.target_stream(func, args, kwargs, t)
+    with torch.no_grad():
+        ss_init.sparse_(t, sparsity, float(std), generator=g)
+    r.mark_written(t)
+    return t
+
+
 def _kaiming(r: Router, func: Any, args: Any, kwargs: Any) -> Any:
     # torch's own formulas (the same as seedstream.torch.init), then a routed draw.
     t = _arg(args, kwargs, 0, "tensor", None)
@@ -452,6 +467,7 @@ _HANDLERS: Dict[Any, Callable[[Router, Any, Any, Any], Any]] = {
     torch.nn.init.uniform_: _uniform,
     torch.nn.init.normal_: _normal,
     torch.nn.init.trunc_normal_: _trunc_normal,
+    torch.nn.init.sparse_: _sparse,
     torch.nn.init.kaiming_uniform_: _kaiming,
     torch.nn.init.kaiming_normal_: _kaiming,
     torch.nn.init.xavier_uniform_: _xavier,
@@ -483,6 +499,22 @@ def _trunc_normal_entry(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.
         return _trunc_normal(router, _ORIGINAL_TRUNC, (tensor, mean, std, a, b), {})
 
 
+_ORIGINAL_SPARSE = torch.nn.init.sparse_
+
+
+def _sparse_entry(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> torch.Tensor:
+    # sparse_ does not dispatch to modes either (its permutations come from torch.randperm).
+    active = torch.overrides._get_current_function_mode_stack()  # type: ignore[attr-defined]
+    router = next((m for m in reversed(active) if isinstance(m, Router)), None)
+    if router is None:
+        return _ORIGINAL_SPARSE(tensor, sparsity, std, generator=generator)
+    with torch.overrides._pop_mode_temporarily():  # type: ignore[attr-defined]
+        return _sparse(router, _ORIGINAL_SPARSE, (tensor, sparsity, std), {})
+
+
+_SWAPPED = (("trunc_normal_", _ORIGINAL_TRUNC, _trunc_normal_entry), ("sparse_", _ORIGINAL_SPARSE, _sparse_entry))
+
+
 def check_not_meta(module: torch.nn.Module) -> None:
     for name, t in _named_tensors(module):
         if isinstance(t, torch.nn.parameter.UninitializedTensorMixin):
@@ -505,15 +537,16 @@ def routing(module: torch.nn.Module, root: Generator) -> Iterator[Router]:
     router = Router(module, root)
     devices = [torch.device("cuda", i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
     with torch.random.fork_rng(devices=devices):
-        patched = torch.nn.init.trunc_normal_ is _ORIGINAL_TRUNC
-        if patched:
-            torch.nn.init.trunc_normal_ = _trunc_normal_entry
+        swapped = [(name, orig) for name, orig, entry in _SWAPPED if getattr(torch.nn.init, name) is orig]
+        for name, orig, entry in _SWAPPED:
+            if (name, orig) in swapped:
+                setattr(torch.nn.init, name, entry)
         try:
             with router:
                 yield router
         finally:
-            if patched:
-                torch.nn.init.trunc_normal_ = _ORIGINAL_TRUNC
+            for name, orig in swapped:
+                setattr(torch.nn.init, name, orig)
 
 
 def _root(seed: Union[int, str, Generator]) -> Generator:
@@ -543,10 +576,10 @@ def routed(module: torch.nn.Module, seed: Union[int, str, Generator]) -> Iterato
     initialises a channels_last Conv weight through one). Every other draw raises
     ``ValueError``: draws on tensors that are not part of ``module`` (``torch.randn(...)``,
     a forward pass with dropout), and draws with no seedstream mapping (``exponential_``,
-    ``torch.nn.init.sparse_``...). A ``generator=`` argument of a routed draw is ignored.
+    ...). A ``generator=`` argument of a routed draw is ignored.
 
     torch's global RNG state is left as it was. The routing is per thread; the module
-    attribute ``torch.nn.init.trunc_normal_`` is swapped for the block.
+    attributes ``torch.nn.init.trunc_normal_`` and ``sparse_`` are swapped for the block.
     """
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
