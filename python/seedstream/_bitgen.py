@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import operator
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence, ISpawnableSeedSequence
@@ -16,9 +15,6 @@ from numpy.random.bit_generator import ISeedSequence, ISpawnableSeedSequence
 from seedstream import _core
 from seedstream import _validate as v
 from seedstream._seed_sequence import SeedSequence, as_seed_sequence
-
-if TYPE_CHECKING:
-    from seedstream._generator import Generator
 
 _UINT64 = np.dtype(np.uint64)
 
@@ -47,20 +43,6 @@ class _BitgenT(ctypes.Structure):
     ]
 
 
-def _int(value: Any, arg: str) -> int:
-    return v.index(value, arg, "an int")
-
-
-def _state_index(x: Any) -> Optional[int]:
-    """`x` as an int, or None when it is not one (a bool, float, array, ...)."""
-    if isinstance(x, (bool, np.bool_)) or not hasattr(type(x), "__index__"):
-        return None
-    try:
-        return operator.index(x)
-    except TypeError:  # e.g. an ndarray of more than one element
-        return None
-
-
 def _int_words(value: Any, bits: int, arg: str) -> List[int]:
     """``value`` as ``bits // 64`` little-endian uint64 words: an int in [0, 2**bits), or a
     sequence of that many ints in [0, 2**64) (NumPy's ``int_to_array``)."""
@@ -68,11 +50,11 @@ def _int_words(value: Any, bits: int, arg: str) -> List[int]:
     if isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) > 0:
         if len(value) != n:
             raise ValueError(f"{arg}: expected {n} words in array form, got {len(value)}")
-        words = [_int(w, arg) for w in value]
+        words = [v.integer(w, arg) for w in value]
         if any(not 0 <= w < 2**64 for w in words):
             raise ValueError(f"{arg}: array words must be in [0, 2**64), got {words}")
         return words
-    x = _int(value, arg)
+    x = v.integer(value, arg)
     if not 0 <= x < 2**bits:
         raise ValueError(f"{arg}: expected an int in [0, 2**{bits}), got {x}")
     return [(x >> (64 * i)) & (2**64 - 1) for i in range(n)]
@@ -110,7 +92,7 @@ def _inner(d: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _uint(x: Any, bits: int, where: str) -> int:
-    value = _state_index(x)
+    value = v.index_or_none(x)
     if value is None:
         raise TypeError(f"state: {where} must be an int, got {type(x).__name__}")
     if not 0 <= value < 2**bits:  # OverflowError, as NumPy's state setters
@@ -121,7 +103,7 @@ def _uint(x: Any, bits: int, where: str) -> int:
 def _flag(x: Any, where: str) -> bool:
     if isinstance(x, (bool, np.bool_)):  # NumPy writes has_uint32 as an int, but takes a bool
         x = int(x)
-    value = _state_index(x)
+    value = v.index_or_none(x)
     if value not in (0, 1):
         raise ValueError(f"state: {where} must be 0 or 1, got {x!r}")
     return bool(value)
@@ -308,13 +290,13 @@ class _Pcg64Base(_CoreBitGenerator):
     def advance(self, delta: int) -> Any:
         """Advances as if ``delta`` outputs had been drawn; ``delta`` is taken mod 2**128, so
         a negative ``delta`` steps back. Empties the 32-bit buffer. Returns self."""
-        self._engine.advance(_int(delta, "delta") % 2**128)
+        self._engine.advance(v.integer(delta, "delta") % 2**128)
         return self
 
     def jumped(self, jumps: int = 1) -> Any:
         """A new bit generator ``jumps * 0x9e3779b97f4a7c15f39cc0605cedc835`` outputs ahead
         (mod 2**128), as NumPy's ``jumped``."""
-        j = _int(jumps, "jumps") % 2**128
+        j = v.integer(jumps, "jumps") % 2**128
         bg = type(self)()
         bg.state = self.state
         bg._engine.jump(j)
@@ -383,7 +365,7 @@ class Philox(_CoreBitGenerator):
         key = _uint_words(_entry(inner, "key", "state['state']['key']"), 2, "state['state']['key']")
         buffer = _uint_words(_entry(d, "buffer", "state['buffer']"), 4, "state['buffer']")
         pos = _entry(d, "buffer_pos", "state['buffer_pos']")
-        position = _state_index(pos)
+        position = v.index_or_none(pos)
         if position is None or not 0 <= position <= 4:
             raise ValueError(f"state: state['buffer_pos'] must be an int in [0, 4], got {pos!r}")
         has, uinteger = _buffer_32(d)
@@ -393,13 +375,13 @@ class Philox(_CoreBitGenerator):
         """Adds ``delta`` (mod 2**256, so negative steps back) to the counter, skipping
         ``delta`` blocks of 4 outputs from the counter, and empties the buffers, as NumPy's
         ``advance``. Returns self."""
-        d = _int(delta, "delta") % 2**256
+        d = v.integer(delta, "delta") % 2**256
         self._engine.advance(d.to_bytes(32, "little"))
         return self
 
     def jumped(self, jumps: int = 1) -> "Philox":
         """A new bit generator with the counter advanced by ``jumps * 2**128`` (mod 2**256)."""
-        j = _int(jumps, "jumps") % 2**128
+        j = v.integer(jumps, "jumps") % 2**128
         bg = type(self)()
         bg.state = self.state
         bg._engine.jump(j)
@@ -421,14 +403,25 @@ class StreamBitGenerator(_CoreBitGenerator):
     of the stream: it never moves the ``seedstream.Generator`` it came from.
     """
 
-    def __init__(self, generator: "Generator") -> None:
-        v.generator(generator)
-        st = generator.state
+    def __init__(self, generator: Any) -> None:
+        self._read(v.generator(generator).stream)
+
+    def _read(self, stream: _core.Stream) -> None:
         self._start(None)
-        self._engine = _core.StreamBitGen(
-            self.lock, st["algorithm"], st["key"].to_bytes(32, "little"), st["position"], 0
-        )
+        self._engine = _core.StreamBitGen(self.lock, stream.algorithm, stream.key, stream.position, 0)
         self._n_children_spawned = 0
+
+    @classmethod
+    def _of(cls, stream: _core.Stream) -> "StreamBitGenerator":
+        """A bit generator reading ``stream`` from its position."""
+        bg = cls.__new__(cls)
+        bg._read(stream)
+        return bg
+
+    def _root(self) -> _core.Stream:
+        """The stream with this key at position 0."""
+        algorithm, key, _, _, _, _ = self._engine.get_state()
+        return _core.Stream.from_key(algorithm, key, 0)
 
     @property
     def state(self) -> Dict[str, Any]:  # type: ignore[override]
@@ -452,23 +445,22 @@ class StreamBitGenerator(_CoreBitGenerator):
     def state(self, value: Dict[str, Any]) -> None:
         d = _state_for(value, type(self).__name__)
         inner = _inner(d)
-        from seedstream._generator import algorithm_name
-
         where = "state['state']['algorithm']"
-        algorithm = algorithm_name(_entry(inner, "algorithm", where), "state", where + ": ")
+        algorithm = v.algorithm(_entry(inner, "algorithm", where), "state", where + ": ")
         key = _uint(_entry(inner, "key", "state['state']['key']"), 256, "state['state']['key']")
         position = _uint(_entry(inner, "position", "state['state']['position']"), 64, "state['state']['position']")
         word = _entry(inner, "word", "state['state']['word']")
-        if not hasattr(type(word), "__index__") or operator.index(word) not in (0, 2):
+        w = v.index_or_none(word)
+        if w not in (0, 2):
             raise ValueError(f"state: state['state']['word'] must be 0 or 2, got {word!r}")
         has, uinteger = _buffer_32(d)
-        self._engine.set_state(algorithm, key.to_bytes(32, "little"), position, operator.index(word), has, uinteger)
+        self._engine.set_state(algorithm, key.to_bytes(32, "little"), position, w, has, uinteger)
 
     def advance(self, delta: int) -> "StreamBitGenerator":
         """Skips ``delta`` raw outputs and empties the 32-bit buffer; returns self. A stream
         position only moves forward (as ``Generator.advance``) and never past block
         2**64 - 1, so a negative or too large ``delta`` raises ValueError."""
-        d = _int(delta, "delta")
+        d = v.integer(delta, "delta")
         if d < 0:
             raise ValueError(f"delta: a stream bit generator only moves forward, got {d}")
         if d >= 2**65:
@@ -479,14 +471,11 @@ class StreamBitGenerator(_CoreBitGenerator):
     def spawn(self, n_children: int) -> List["StreamBitGenerator"]:
         """Bit generators for children ``k, k + 1, ...`` of this stream's key (``k`` counts
         the children spawned before), as ``Generator.child(k).bit_generator()``."""
-        from seedstream._generator import Generator
-
         n = v.children(v.spawn_count(n_children, "n_children"), self._n_children_spawned, "n_children")
-        st = self.state["state"]
-        parent = Generator.from_state({"version": 1, "algorithm": st["algorithm"], "key": st["key"], "position": 0})
+        parent = self._root()
         first = self._n_children_spawned
         self._n_children_spawned = first + n
-        return [StreamBitGenerator(parent.child(i)) for i in range(first, first + n)]
+        return [StreamBitGenerator._of(parent.child([i])) for i in range(first, first + n)]
 
     def __reduce__(self) -> Any:
         return (_restore_stream, (type(self), self.state, self._n_children_spawned))
@@ -494,11 +483,8 @@ class StreamBitGenerator(_CoreBitGenerator):
 
 def _restore_stream(cls: Any, state: Dict[str, Any], n_children_spawned: int) -> StreamBitGenerator:
     """Unpickles a :class:`StreamBitGenerator`."""
-    from seedstream._generator import Generator
-
     st = state["state"]
-    g = Generator.from_state({"version": 1, "algorithm": st["algorithm"], "key": st["key"], "position": 0})
-    bg = cls(g)
+    bg = cls._of(_core.Stream.from_key(st["algorithm"], st["key"].to_bytes(32, "little"), 0))
     bg.state = state
     bg._n_children_spawned = n_children_spawned
     return bg

@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import MutableSequence
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import ml_dtypes
 import numpy as np
 
 from seedstream import _validate as v
+from seedstream._bitgen import StreamBitGenerator
 from seedstream._core import Stream
-
-if TYPE_CHECKING:
-    from seedstream._bitgen import StreamBitGenerator
 
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 # Output formats of the continuous distributions; float16 and bfloat16 are the float32
@@ -35,11 +33,6 @@ _BOOL = np.dtype(np.bool_)
 # ndarray subclasses whose elements are all their data, so their rows can be moved as bytes.
 _DATA_ONLY_ARRAYS = (np.ndarray, np.matrix, np.memmap, np.recarray)
 _INT64 = np.dtype(np.int64)
-_ALGORITHMS = ("philox", "pcg64")
-# Unambiguous names: "philox" is Philox4x32-10 (not NumPy's Philox4x64-10, seedstream.Philox)
-# and "pcg64" is a stream of blocks from PCG64 outputs (not seedstream.PCG64(seed)). States
-# keep the short names, so older readers load them.
-_ALIASES = {"philox4x32": "philox", "pcg64-stream": "pcg64"}
 _STATE_VERSION = 1
 _log = logging.getLogger("seedstream")
 
@@ -63,17 +56,6 @@ def os_seed() -> str:
     seed = f"{secrets.randbits(128):032x}"
     _log.info("seed %r drawn from the OS; pass seed=%r to reproduce this run", seed, seed)
     return seed
-
-
-def algorithm_name(value: Any, arg: str, entry: str = "") -> str:
-    """The stored name of an algorithm given by its short or unambiguous name."""
-    if isinstance(value, str):
-        value_ = _ALIASES.get(value, value)
-        if value_ in _ALGORITHMS:
-            return value_
-    raise ValueError(
-        f"{arg}: {entry}expected 'philox4x32' (or 'philox') or 'pcg64-stream' (or 'pcg64'), got {value!r}"
-    )
 
 
 def _state_int(value: Any, entry: str) -> int:
@@ -105,14 +87,17 @@ class Generator:
     __slots__ = ("_stream", "_seed", "_os_seed", "_spawned")
 
     def __init__(self, seed: "int | str" = _FROM_OS, *, algorithm: str = "philox4x32") -> None:
-        algorithm = algorithm_name(algorithm, "algorithm")
+        algorithm = v.algorithm(algorithm, "algorithm")
         self._spawned = 0
         self._os_seed = seed is _FROM_OS
         self._seed: "int | str | None" = os_seed() if self._os_seed else v.seed_value(seed)
         self._stream = Stream.from_seed(self._seed, algorithm)
 
     @classmethod
-    def _wrap(cls, stream: Stream) -> "Generator":
+    def from_stream(cls, stream: Stream) -> "Generator":
+        """A generator drawing from ``stream`` (a ``seedstream._core.Stream``), without a seed.
+
+        The stream is shared, not copied: draws from either move both."""
         g = cls.__new__(cls)
         g._stream = stream
         g._seed = None
@@ -126,6 +111,12 @@ class Generator:
         is ``g`` at position 0. None for children and for generators restored from a state
         without a seed."""
         return self._seed
+
+    @property
+    def stream(self) -> Stream:
+        """The extension's stream object this generator draws from (shared, not a copy): the
+        one handle that code outside this class (torch, bit generators) uses."""
+        return self._stream
 
     # -- identity and position -------------------------------------------------------
     @property
@@ -152,7 +143,7 @@ class Generator:
         """
         if not names:
             raise TypeError("names: child() needs at least one name")
-        return Generator._wrap(self._stream.child([v.name_value(n) for n in names]))
+        return Generator.from_stream(self._stream.child([v.name_value(n) for n in names]))
 
     def spawn(self, n: int) -> List["Generator"]:
         """``n`` new children, as NumPy's ``spawn``: ``[child(k), ..., child(k + n - 1)]``
@@ -161,7 +152,7 @@ class Generator:
         children by name use :meth:`child` (``child(i)`` is the ``i``-th spawned child)."""
         n = v.children(v.count(n, "n"), self._spawned, "n")
         first = self._spawned
-        kids = [Generator._wrap(self._stream.child([i])) for i in range(first, first + n)]
+        kids = [Generator.from_stream(self._stream.child([i])) for i in range(first, first + n)]
         self._spawned = first + n
         return kids
 
@@ -187,8 +178,6 @@ class Generator:
         (docs/spec.md#stream-bit-generator). It reads a copy of the stream and never moves
         this generator; give it a child stream of its own, e.g. ``g.child("numpy")``.
         """
-        from seedstream._bitgen import StreamBitGenerator
-
         return StreamBitGenerator(self)
 
     @property
@@ -223,17 +212,16 @@ class Generator:
         is_int = isinstance(version, (int, np.integer)) and not isinstance(version, (bool, np.bool_))
         if not is_int or version != _STATE_VERSION:
             raise ValueError(f"state: unsupported version {version!r}")
-        algorithm = state["algorithm"]
-        if not isinstance(algorithm, str) or _ALIASES.get(algorithm, algorithm) not in _ALGORITHMS:
-            raise ValueError(f"state: unknown algorithm {algorithm!r}")
-        algorithm = _ALIASES.get(algorithm, algorithm)
+        algorithm = v.ALGORITHMS.get(state["algorithm"]) if isinstance(state["algorithm"], str) else None
+        if algorithm is None:
+            raise ValueError(f"state: unknown algorithm {state['algorithm']!r}")
         key = _state_int(state["key"], "key")
         if not 0 <= key < 2**256:
             raise ValueError("state: key must be an int in [0, 2**256)")
         position = _state_int(state["position"], "position")
         if not 0 <= position < 2**64:
             raise ValueError("state: position must be an int in [0, 2**64)")
-        g = cls._wrap(Stream.from_key(algorithm, key.to_bytes(32, "little"), position))
+        g = cls.from_stream(Stream.from_key(algorithm, key.to_bytes(32, "little"), position))
         if "seed" in state:
             seed = state["seed"]
             if isinstance(seed, bool) or not isinstance(seed, (int, str)):
@@ -407,8 +395,10 @@ class Generator:
     ) -> Any:
         """Uniform integers in [low, high) (or [low, high] with ``endpoint=True``).
 
-        ``integers(n)`` draws from [0, n). Bias is below 2**-64: each value is
-        ``low + floor(range * X / 2**128)`` for a fresh 128-bit X (one block per value).
+        ``integers(n)`` draws from [0, n). Bias is below 2**-64: element ``i`` is
+        ``low + floor(range * Z / 2**128)`` with ``Z = X * 2**64 + Y``, ``X`` the two words
+        of element ``i`` (two elements per block) and ``Y`` the same words of the extension
+        stream, read only when it can change the result (docs/spec.md#integers-v1).
         """
         dt = v.dtype(dtype, _INTS)
         lo = v.integer(low, "low")

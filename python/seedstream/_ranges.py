@@ -103,10 +103,10 @@ class _Runs:
     the core for all of them) instead of drawing; see ``_core.Stream.fill_*(runs=...)``."""
 
     def __init__(self, stream: Any, runs: np.ndarray) -> None:
-        self._stream, self._runs = stream, runs
+        self._base, self._runs = stream, runs
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._stream, name)
+        attr = getattr(self._base, name)
         return functools.partial(attr, runs=self._runs) if name.startswith("fill_") else attr
 
 
@@ -168,8 +168,8 @@ def fill_box(generator: Generator, method: str, shape: Sequence[int], offset: Se
     alone = table[:, 1] < table[:, 0] % np.uint64(4 // w)
     together = np.ascontiguousarray(table[~alone])
     if together.shape[0]:
-        g = copy.copy(generator)
-        g._stream = _Runs(g._stream, together)  # type: ignore[assignment]
+        # A copy of the stream: the runs draw at the position without moving `generator`.
+        g = Generator.from_stream(_Runs(copy.copy(generator).stream, together))  # type: ignore[arg-type]
         _draw(g, method, flat, args, kwargs)
     for src, dst, n in table[alone].tolist():
         _fill_run(generator, method, w, src, flat[dst:dst + n], args, kwargs)

@@ -60,9 +60,7 @@ class SeedSequence(ISpawnableSeedSequence):
         pool_size: int = DEFAULT_POOL_SIZE,
         n_children_spawned: int = 0,
     ) -> None:
-        if isinstance(pool_size, (bool, np.bool_)) or not hasattr(type(pool_size), "__index__"):
-            raise TypeError(f"pool_size: expected an int, got {type(pool_size).__name__}")
-        pool_size = operator.index(pool_size)
+        pool_size = _validate.integer(pool_size, "pool_size")
         if pool_size < DEFAULT_POOL_SIZE:
             raise ValueError(f"pool_size: the entropy pool needs at least {DEFAULT_POOL_SIZE} words, got {pool_size}")
         if 4 * pool_size > sys.maxsize:
@@ -73,11 +71,7 @@ class SeedSequence(ISpawnableSeedSequence):
             raise TypeError(f"entropy: expected an int or a sequence of ints, got {type(entropy).__name__}")
         if not isinstance(spawn_key, _SEQUENCES) or np.ndim(spawn_key) == 0:
             raise TypeError(f"spawn_key: expected a sequence of ints, got {type(spawn_key).__name__}")
-        if isinstance(n_children_spawned, (bool, np.bool_)) or not hasattr(type(n_children_spawned), "__index__"):
-            raise TypeError(f"n_children_spawned: expected an int, got {type(n_children_spawned).__name__}")
-        n_children_spawned = operator.index(n_children_spawned)
-        if n_children_spawned < 0:
-            raise ValueError(f"n_children_spawned: expected a non-negative int, got {n_children_spawned}")
+        n_children_spawned = _validate.count(n_children_spawned, "n_children_spawned")
         run = _ints(entropy, "entropy")
         spawn = _ints(spawn_key, "spawn_key")
         self._pool = _core.SeedSequence(_le_bytes(run), _le_bytes(spawn), pool_size)
@@ -104,11 +98,7 @@ class SeedSequence(ISpawnableSeedSequence):
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         """``n_words`` seeding words as uint32, or ``n_words`` uint64 made of twice as many
         uint32 words paired little-endian."""
-        if isinstance(n_words, (bool, np.bool_)) or not hasattr(type(n_words), "__index__"):
-            raise TypeError(f"n_words: expected an int, got {type(n_words).__name__}")
-        n = operator.index(n_words)
-        if n < 0:
-            raise ValueError(f"n_words: expected a non-negative int, got {n}")
+        n = _validate.count(n_words, "n_words")
         dt = np.dtype(dtype)
         if dt == np.dtype(np.uint32):
             out32 = _validate.allocate((n,), dt, "n_words")
@@ -123,11 +113,7 @@ class SeedSequence(ISpawnableSeedSequence):
     def spawn(self, n_children: int) -> List["SeedSequence"]:
         """``n_children`` children with spawn keys ``spawn_key + (i,)``, numbered on from
         the children spawned before (as NumPy)."""
-        if isinstance(n_children, (bool, np.bool_)) or not hasattr(type(n_children), "__index__"):
-            raise TypeError(f"n_children: expected an int, got {type(n_children).__name__}")
-        n = operator.index(n_children)
-        if n < 0:  # OverflowError, as NumPy's
-            raise OverflowError(f"n_children: expected a non-negative int, got {n}")
+        n = _validate.spawn_count(n_children, "n_children")  # OverflowError if < 0, as NumPy's
         first = self.n_children_spawned
         children = [
             type(self)(self.entropy, spawn_key=self.spawn_key + (i,), pool_size=self.pool_size)

@@ -9,18 +9,30 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 _INT_NAMES = "str, int or bytes"
+# Stored algorithm names by every accepted name. "philox" is Philox4x32-10 (not NumPy's
+# Philox4x64-10, seedstream.Philox) and "pcg64" a stream of blocks from PCG64 outputs (not
+# seedstream.PCG64(seed)); states keep the short names, so older readers load them.
+ALGORITHMS = {"philox": "philox", "pcg64": "pcg64", "philox4x32": "philox", "pcg64-stream": "pcg64"}
 
 
-def seed_value(seed: Any) -> "int | str":
+def algorithm(value: Any, arg: str, entry: str = "") -> str:
+    """The stored name of an algorithm given by its short or unambiguous name."""
+    if isinstance(value, str) and value in ALGORITHMS:
+        return ALGORITHMS[value]
+    raise ValueError(
+        f"{arg}: {entry}expected 'philox4x32' (or 'philox') or 'pcg64-stream' (or 'pcg64'), got {value!r}"
+    )
+
+
+def seed_value(seed: Any, hint: str = "pass an int or str seed, or a seedstream.Generator where one is accepted") -> "int | str":
     """A seed as the core accepts it: a str, or an int in [0, 2**64)."""
     if isinstance(seed, str):
         return utf8(seed, "seed")
     module = type(seed).__module__.split(".")[0]
     if module in ("torch", "numpy") and not hasattr(type(seed), "__index__"):
         # e.g. a torch.Generator: its state cannot seed a portable stream.
-        raise TypeError(f"seed: expected an int or str, got {module}.{type(seed).__qualname__}; "
-                        "pass an int or str seed, or a seedstream.Generator where one is accepted")
-    return _u64(seed, "seed", "int or str")
+        raise TypeError(f"seed: expected an int or str, got {module}.{type(seed).__qualname__}; {hint}")
+    return u64(seed, "seed", "int or str")
 
 
 def name_value(name: Any) -> "int | str | bytes":
@@ -31,7 +43,7 @@ def name_value(name: Any) -> "int | str | bytes":
         return name
     if isinstance(name, (bytearray, memoryview)):
         return bytes(name)
-    return _u64(name, "names", _INT_NAMES)
+    return u64(name, "names", _INT_NAMES)
 
 
 def utf8(s: str, arg: str) -> str:
@@ -48,12 +60,20 @@ def utf8(s: str, arg: str) -> str:
 
 def index(value: Any, arg: str, expected: str) -> int:
     """`value` as a Python int: an int, a NumPy integer or a 0-d integer array (not bool)."""
+    i = index_or_none(value)
+    if i is None:
+        raise TypeError(f"{arg}: expected {expected}, got {_kind(value)}")
+    return i
+
+
+def index_or_none(value: Any) -> Optional[int]:
+    """`value` as an int, or None when it is not one (a bool, float, array, ...)."""
     if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
-        raise TypeError(f"{arg}: expected {expected}, got {type(value).__name__}")
+        return None
     try:
         return operator.index(value)
-    except TypeError:  # e.g. an ndarray with more than one element, or of floats
-        raise TypeError(f"{arg}: expected {expected}, got {_kind(value)}") from None
+    except TypeError:  # e.g. an ndarray of more than one element
+        return None
 
 
 def _kind(value: Any) -> str:
@@ -62,7 +82,8 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _u64(value: Any, arg: str, expected: str) -> int:
+def u64(value: Any, arg: str, expected: str = "an int") -> int:
+    """An int in [0, 2**64) (a seed, a child name, an epoch)."""
     v = index(value, arg, expected)
     if not 0 <= v < 2**64:
         raise ValueError(f"{arg}: expected an int in [0, 2**64), got {v}")
@@ -106,14 +127,19 @@ def shape(size: Any) -> Optional[Tuple[int, ...]]:
     if isinstance(size, np.ndarray) and size.ndim == 0:
         return (count(size, "size"),)
     if isinstance(size, (tuple, list)):
-        dims = []
-        for d in size:
-            v = index(d, "size", "non-negative ints")
-            if v < 0:
-                raise ValueError(f"size: expected non-negative ints, got {v}")
-            dims.append(v)
-        return tuple(dims)
+        return dims(size, "size")
     raise TypeError(f"size: expected an int or a tuple of ints, got {_kind(size)}")
+
+
+def dims(values: Any, arg: str) -> Tuple[int, ...]:
+    """A sequence of non-negative ints (the dimensions of a shape)."""
+    out = []
+    for d in values:
+        v = index(d, arg, "non-negative ints")
+        if v < 0:
+            raise ValueError(f"{arg}: expected non-negative ints, got {v}")
+        out.append(v)
+    return tuple(out)
 
 
 def dtype(value: Any, allowed: Tuple[np.dtype, ...], arg: str = "dtype") -> np.dtype:
@@ -207,6 +233,21 @@ def generator(obj: Any, arg: str = "generator") -> Any:
         # Their streams depend on device, call order and library version, not on a name.
         hint = "; pass seedstream.Generator(seed) (or seed=) instead, e.g. seedstream.Generator(42)"
     raise TypeError(f"{arg}: expected a seedstream.Generator, got {got}{hint}")
+
+
+def seed_or_generator(seed: Any, gen: Any) -> Any:
+    """The root generator of a ``seed=`` or ``generator=`` argument pair (exactly one given)."""
+    from seedstream._generator import Generator
+
+    if gen is not None:
+        if seed is not None:
+            raise TypeError("seed: pass seed or generator, not both")
+        return generator(gen)
+    if seed is None:
+        raise TypeError("seed: expected an int or str (or pass generator=seedstream.Generator(seed))")
+    if isinstance(seed, Generator):
+        raise TypeError("seed: expected an int or str; pass a seedstream.Generator as generator=")
+    return Generator(seed_value(seed, "pass seed=42 or generator=seedstream.Generator(42)"))
 
 
 def _float(value: Any, arg: str, expected: str) -> float:

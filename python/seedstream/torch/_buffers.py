@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from seedstream._validate import index
+from seedstream._validate import dims
 from seedstream.torch import _cuda
 
 _NUMPY_OF = {
@@ -36,13 +36,7 @@ def parse_size(size: Sequence[Any], arg: str = "size") -> Tuple[int, ...]:
     """torch-style sizes: ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(torch.Size(...))``."""
     if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
         size = tuple(size[0])
-    dims = []
-    for d in size:
-        v = index(d, arg, "ints")
-        if v < 0:
-            raise ValueError(f"{arg}: expected non-negative ints, got {v}")
-        dims.append(v)
-    return tuple(dims)
+    return dims(size, arg)
 
 
 def numpy_view(t: torch.Tensor, arg: str = "out", half_as_bits: bool = True) -> np.ndarray:
@@ -173,12 +167,12 @@ def fill(
             fill_cpu(numpy_view(t, arg, half_as_bits=False))
             # Writes through a NumPy view are invisible to autograd: count this one.
             torch.autograd.graph.increment_version(t)
-        elif kind == "cuda" and cuda is not None and _cuda.has_kernels(cuda[0]._stream):
+        elif kind == "cuda" and cuda is not None and _cuda.has_kernels(cuda[0].stream):
             # The CPU draw of no elements checks the arguments with the CPU's own messages
             # and moves nothing; then the kernel draws.
             fill_cpu(numpy_view(empty_cpu((0,), t.dtype), half_as_bits=False))
             generator, method, params = cuda
-            _cuda.launch(generator._stream, method, t, params)
+            _cuda.launch(generator.stream, method, t, params)
             torch.autograd.graph.increment_version(t)
         elif kind != "meta":
             host = empty_cpu(tuple(t.shape), t.dtype)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import operator
 from typing import Any, Optional, Union
 
 import torch
@@ -29,14 +28,7 @@ class ReproducibleDataset(torch.utils.data.Dataset[Any]):
 
     def __init__(self, dataset: Any, *, seed: Union[int, str, None] = None,
                  generator: Optional[Generator] = None) -> None:
-        if generator is not None:
-            if seed is not None:
-                raise TypeError("seed: pass seed or generator, not both")
-            root = v.generator(generator)
-        elif seed is None:
-            raise TypeError("seed: expected an int or str (or pass generator=seedstream.Generator(seed))")
-        else:
-            root = Generator(seed)
+        root = v.seed_or_generator(seed, generator)
         self.dataset = dataset
         self._samples = root.child("sample")
 
@@ -46,11 +38,11 @@ class ReproducibleDataset(torch.utils.data.Dataset[Any]):
     def generator(self, epoch: int, index: int) -> Generator:
         """The stream of sample ``index`` in ``epoch``, at position 0."""
         epoch, index = _key((epoch, index))
-        return Generator._wrap(self._samples._stream.child([epoch, index]))
+        return Generator.from_stream(self._samples.stream.child([epoch, index]))
 
     def __getitem__(self, key: Any) -> Any:
         epoch, index = _key(key)
-        token = _current.set(Generator._wrap(self._samples._stream.child([epoch, index])))
+        token = _current.set(Generator.from_stream(self._samples.stream.child([epoch, index])))
         try:
             return self.dataset[index]
         finally:
@@ -84,9 +76,12 @@ def _key(key: Any) -> "tuple[int, int]":
             "ShuffleSampler(..., keys=True) as the DataLoader's sampler, or ds[epoch, i]"
         )
     epoch, index = key
+    ints = []
     for what, value in (("epoch", epoch), ("index", index)):
-        if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        i = v.index_or_none(value)
+        if i is None:
             raise TypeError(f"index: expected an int {what}, got {type(value).__name__}")
-        if not 0 <= operator.index(value) < 2**64:
+        if not 0 <= i < 2**64:
             raise ValueError(f"index: {what} must be an int in [0, 2**64), got {value!r}")
-    return operator.index(epoch), operator.index(index)
+        ints.append(i)
+    return ints[0], ints[1]

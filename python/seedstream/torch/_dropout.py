@@ -41,7 +41,7 @@ class Dropout(torch.nn.Module):
         self.seed = seed
         self.name = name
         root = Generator(seed)
-        self._algorithm, self._key = root._stream.algorithm, root._stream.key.hex()
+        self._algorithm, self._key = root.stream.algorithm, root.stream.key.hex()
         self.register_buffer("step", torch.zeros((), dtype=torch.int64))
         self.register_load_state_dict_pre_hook(_keep_step_when_absent)
         _patch.steps.install()

@@ -11,8 +11,7 @@ import torch
 
 from seedstream import Generator
 from seedstream import _validate as v
-from seedstream._core import FeistelPermutation
-from seedstream._validate import index
+from seedstream._core import FeistelPermutation, Stream
 
 _BATCH = 4096
 # Indices are int64 (as torch's) and len(sampler) can be n.
@@ -66,12 +65,11 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         auto_epoch: bool = False,
         generator: Optional[Generator] = None,
     ) -> None:
-        if isinstance(data_source_or_len, bool):
-            raise TypeError("data_source_or_len: expected a sized dataset or an int")
-        if hasattr(type(data_source_or_len), "__index__"):
-            n = operator.index(data_source_or_len)  # type: ignore[arg-type]
-        elif hasattr(data_source_or_len, "__len__"):
-            n = len(data_source_or_len)  # type: ignore[arg-type]
+        length = v.index_or_none(data_source_or_len)
+        if length is not None:
+            n = length
+        elif hasattr(data_source_or_len, "__len__") and not isinstance(data_source_or_len, bool):
+            n = len(data_source_or_len)
         else:
             raise TypeError("data_source_or_len: expected a sized dataset or an int")
         if n < 0:
@@ -81,13 +79,13 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
                 f"data_source_or_len: expected a length of at most 2**63 - 1 (indices are int64 and "
                 f"len() is at most sys.maxsize), got {n}"
             )
-        num_replicas = index(num_replicas, "num_replicas", "a positive int")
+        num_replicas = v.index(num_replicas, "num_replicas", "a positive int")
         if not 1 <= num_replicas < 2**64:
             raise ValueError(f"num_replicas: expected an int in [1, 2**64), got {num_replicas}")
-        rank = index(rank, "rank", "an int")
+        rank = v.integer(rank, "rank")
         if not 0 <= rank < num_replicas:
             raise ValueError(f"rank: expected an int in [0, {num_replicas - 1}], got {rank}")
-        self._root = _root_generator(seed, generator)
+        self._root = v.seed_or_generator(seed, generator)
         self.seed = seed
         self.n = n
         self.shuffle = bool(shuffle)
@@ -146,9 +144,7 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         Right after ``load_state_dict``, setting the loaded epoch again keeps the loaded
         position, so a training loop that calls ``set_epoch`` before each epoch resumes.
         """
-        epoch = index(epoch, "epoch", "an int")
-        if not 0 <= epoch < 2**64:
-            raise ValueError(f"epoch: expected an int in [0, 2**64), got {epoch}")
+        epoch = v.u64(epoch, "epoch")
         if self._loaded and epoch == self.epoch:
             return
         self._loaded = False
@@ -294,22 +290,6 @@ def _per_replica(remaining: int, replicas: int, drop_last: bool) -> int:
     return -(-remaining // replicas)
 
 
-def _root_generator(seed: Union[int, str, None], generator: Optional[Generator]) -> Generator:
-    if generator is not None:
-        if seed is not None:
-            raise TypeError("seed: pass seed or generator, not both")
-        return v.generator(generator)  # type: ignore[no-any-return]
-    if seed is None:
-        raise TypeError("seed: expected an int or str (or pass generator=seedstream.Generator(seed))")
-    if isinstance(seed, Generator):
-        raise TypeError("seed: expected an int or str; pass a seedstream.Generator as generator=")
-    module = type(seed).__module__.split(".")[0]
-    if module in ("torch", "numpy") and not hasattr(type(seed), "__index__"):
-        raise TypeError(f"seed: expected an int or str, got {module}.{type(seed).__qualname__}; "
-                        "pass seed=42 or generator=seedstream.Generator(42)")
-    return Generator(seed)
-
-
 class _Draws:
     """Draws with replacement: draw ``j`` of the epoch is element ``j`` of
     ``stream.integers(0, n)`` (two draws per block), so any draw is computed alone."""
@@ -323,7 +303,8 @@ class _Draws:
             return
         lo = offset + first * stride
         span = (len(out) - 1) * stride + 1
-        g = Generator.from_state({**self.stream.state, "position": lo // 2})
+        s = self.stream.stream
+        g = Generator.from_stream(Stream.from_key(s.algorithm, s.key, lo // 2))
         draws = g.integers(0, self.n, size=lo % 2 + span)
         out[:] = draws[lo % 2 :: stride]
 

@@ -175,8 +175,8 @@ def bernoulli(
             # No data: nothing is computed; the position moves as the draw's (1 word each).
             g.advance(-(-int(p.numel()) // 4))
             return torch.empty(p.shape, dtype=result_dtype, device="meta") if out is None else out
-        if p.device.type == "cuda" and _cuda.has_kernels(g._stream):
-            result = _cuda.bernoulli_probabilities(g._stream, p).to(result_dtype)
+        if p.device.type == "cuda" and _cuda.has_kernels(g.stream):
+            result = _cuda.bernoulli_probabilities(g.stream, p).to(result_dtype)
             return result if out is None else out.copy_(result)
         probs = p.detach().to("cpu", torch.float64).contiguous().numpy()
         mask = buffers.target(tuple(p.shape), torch.bool, "cpu", None)

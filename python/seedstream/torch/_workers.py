@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from seedstream import Generator
-from seedstream._validate import index
+from seedstream._validate import u64
 
 
 def loader_generator(seed: Union[int, str], epoch: int = 0) -> torch.Generator:
@@ -20,9 +20,7 @@ def loader_generator(seed: Union[int, str], epoch: int = 0) -> torch.Generator:
     Assign ``loader.generator = loader_generator(seed, epoch)`` at the start of each epoch
     to make a resumed run match an uninterrupted one.
     """
-    epoch = index(epoch, "epoch", "an int")
-    if not 0 <= epoch < 2**64:
-        raise ValueError(f"epoch: expected an int in [0, 2**64), got {epoch}")
+    epoch = u64(epoch, "epoch")
     g = torch.Generator()
     g.manual_seed(int(Generator(seed).child("DataLoader", epoch).bits(dtype=np.uint64)))
     return g

@@ -135,9 +135,9 @@ def dropout(x: torch.Tensor, p: float = 0.5, *, generator: Generator, training: 
     if not training:
         return x
     if prob == 0.0:
-        _skip(generator._stream, x.numel())
+        _skip(generator.stream, x.numel())
         return x
-    return _Dropout.apply(x, prob, generator._stream)
+    return _Dropout.apply(x, prob, generator.stream)
 
 
 def channel_dropout(
@@ -156,7 +156,7 @@ def channel_dropout(
         return x
     shape = tuple(x.shape[:mask_dims])
     if p == 0.0:
-        _skip(generator._stream, math.prod(shape))
+        _skip(generator.stream, math.prod(shape))
         return x
     dropped = torch.from_numpy(generator.bernoulli(float(p), size=math.prod(shape)))
     dropped = dropped.reshape(shape + (1,) * (x.dim() - mask_dims)).to(x.device)
@@ -242,9 +242,9 @@ def _sample_box_dropout(x: torch.Tensor, p: float, generator: Generator, offset:
 
     n = x.shape[0]
     dropped = np.empty((n,) + tuple(x.shape[1:]), dtype=np.bool_)
-    root = generator._stream
+    root = generator.stream
     for j in range(n):  # one call into the core per sample
-        g = Generator._wrap(root.child([offset + j]))
+        g = Generator.from_stream(root.child([offset + j]))
         fill_box(g, "bernoulli", shape, where, dropped[j], p)
     mask = torch.from_numpy(dropped).to(x.device)
     scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
@@ -304,4 +304,4 @@ def sample_dropout(
         return x
     if box is not None:
         return _sample_box_dropout(x, prob, generator, off, *box)
-    return _SampleDropout.apply(x, prob, generator._stream, off)
+    return _SampleDropout.apply(x, prob, generator.stream, off)
