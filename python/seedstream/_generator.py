@@ -59,10 +59,10 @@ def os_seed() -> str:
 
 
 def _state_int(value: Any, entry: str) -> int:
-    """A state entry as an int (NumPy integers too, e.g. after a round trip through an array)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    i = v.saved_int(value)
+    if i is None:
         raise TypeError(f"state: {entry} must be an int, got {type(value).__name__}")
-    return int(value)
+    return i
 
 
 class Generator:
@@ -209,8 +209,7 @@ class Generator:
         if missing:
             raise ValueError(f"state: missing keys {sorted(missing)}")
         version = state["version"]
-        is_int = isinstance(version, (int, np.integer)) and not isinstance(version, (bool, np.bool_))
-        if not is_int or version != _STATE_VERSION:
+        if v.saved_int(version) != _STATE_VERSION:
             raise ValueError(f"state: unsupported version {version!r}")
         algorithm = v.ALGORITHMS.get(state["algorithm"]) if isinstance(state["algorithm"], str) else None
         if algorithm is None:

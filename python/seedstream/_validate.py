@@ -76,6 +76,14 @@ def index_or_none(value: Any) -> Optional[int]:
         return None
 
 
+def saved_int(value: Any) -> Optional[int]:
+    """An int read back from a state (NumPy integers too, e.g. after a round trip through an
+    array), or None when `value` is not one."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        return None
+    return int(value)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"a {value.ndim}-d ndarray of {value.dtype}"

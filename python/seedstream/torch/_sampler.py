@@ -240,7 +240,7 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
             raise TypeError(f"state: expected a dict, got {type(state).__name__}")
         if not _matches(state.get("version"), _STATE_VERSION):
             raise ValueError(f"state: unsupported version {state.get('version')!r}")
-        replicas = _state_int(state.get("num_replicas"))
+        replicas = v.saved_int(state.get("num_replicas"))
         if replicas is None or replicas < 1:
             raise ValueError(f"state: num_replicas must be a positive int, got {state.get('num_replicas')!r}")
         elastic = replicas != self.num_replicas
@@ -253,13 +253,13 @@ class ShuffleSampler(torch.utils.data.Sampler[Any]):
         for field in fields:
             if not _matches(state.get(field, defaults.get(field)), mine[field]):
                 raise ValueError(f"state: {field} is {state.get(field)!r}, this sampler has {mine[field]!r}")
-        start = _state_int(state.get("start", 0))
+        start = v.saved_int(state.get("start", 0))
         if start is None or not 0 <= start <= self.epoch_size:
             raise ValueError(f"state: start must be an int in [0, {self.epoch_size}]")
-        epoch = _state_int(state.get("epoch"))
+        epoch = v.saved_int(state.get("epoch"))
         if epoch is None or not 0 <= epoch < 2**64:
             raise ValueError(f"state: epoch must be an int in [0, 2**64), got {state.get('epoch')!r}")
-        position = _state_int(state.get("position"))
+        position = v.saved_int(state.get("position"))
         # A refused state leaves the sampler as it was.
         saved = dict(self.__dict__)
         try:
@@ -317,13 +317,6 @@ def _matches(saved: Any, current: Any) -> bool:
         return bool(saved == current)
     except (TypeError, ValueError):
         return False
-
-
-def _state_int(value: Any) -> "int | None":
-    """A saved int (NumPy integers too), or None when `value` is not one."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        return None
-    return int(value)
 
 
 class _Identity:
