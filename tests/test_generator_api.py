@@ -427,3 +427,18 @@ def test_bernoulli_per_element_probabilities():
     g.bernoulli(p)
     assert g.position == -(-1001 // 4)
     assert ss.Generator(4).bernoulli(np.array(0.3)) == ss.Generator(4).bernoulli(0.3)
+
+
+def test_stream_is_the_generators_own_handle():
+    g = ss.Generator(7)
+    s = g.stream
+    g.bits(8)
+    assert s.position == g.position == 2
+    h = ss.Generator.from_stream(s.child(["a"]))
+    assert h == g.child("a") and h.seed is None
+    h.bits(4)
+    assert h.stream.position == 1 and g.child("a").position == 0
+    # from_stream shares: draws through either move both.
+    same = ss.Generator.from_stream(g.stream)
+    same.bits(4)
+    assert g.position == 3
