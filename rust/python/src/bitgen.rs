@@ -142,6 +142,14 @@ impl<E: Raw64 + Send + 'static> Shared<E> {
         Ok(f(engine))
     }
 
+    /// Moves the engine with `f` (an advance or a jump) and empties the 32-bit buffer.
+    fn moved(&self, py: Python<'_>, f: impl FnOnce(&mut E)) -> PyResult<()> {
+        self.locked(py, |e| {
+            f(e.engine_mut());
+            e.clear_buffer();
+        })
+    }
+
     /// Runs `f` on each piece with the lock held and the GIL released (NumPy's
     /// `with lock, nogil:`), checking for signals between pieces: Ctrl-C stops a large
     /// draw after the outputs of the pieces done so far (docs/spec.md#interrupted-draws).
@@ -264,18 +272,12 @@ bit_generator_methods!(Pcg64BitGen {
     /// Advances by `delta` outputs (the caller reduces it mod 2**128) and empties the
     /// 32-bit buffer, as NumPy's `advance`.
     fn advance(&self, py: Python<'_>, delta: u128) -> PyResult<()> {
-        self.shared.locked(py, |e| {
-            e.engine_mut().advance(delta);
-            e.clear_buffer();
-        })
+        self.shared.moved(py, |g| g.advance(delta))
     }
 
     /// NumPy's `jump_inplace(jumps)` (the caller reduces `jumps` mod 2**128).
     fn jump(&self, py: Python<'_>, jumps: u128) -> PyResult<()> {
-        self.shared.locked(py, |e| {
-            e.engine_mut().jump(jumps);
-            e.clear_buffer();
-        })
+        self.shared.moved(py, |g| g.jump(jumps))
     }
 });
 
@@ -367,18 +369,12 @@ bit_generator_methods!(PhiloxBitGen {
     /// empties both buffers, as NumPy's `advance`.
     fn advance(&self, py: Python<'_>, delta: &[u8]) -> PyResult<()> {
         let delta = words_of::<4>(delta, "delta")?;
-        self.shared.locked(py, |e| {
-            e.engine_mut().advance(delta);
-            e.clear_buffer();
-        })
+        self.shared.moved(py, |g| g.advance(delta))
     }
 
     /// NumPy's `jump_inplace(jumps)`: `advance(jumps * 2**128)` (`jumps` mod 2**128).
     fn jump(&self, py: Python<'_>, jumps: u128) -> PyResult<()> {
-        self.shared.locked(py, |e| {
-            e.engine_mut().jump(jumps);
-            e.clear_buffer();
-        })
+        self.shared.moved(py, |g| g.jump(jumps))
     }
 });
 
