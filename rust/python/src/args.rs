@@ -86,6 +86,7 @@ pub fn float_format(name: &str, arg: &str) -> PyResult<FloatFormat> {
 
 /// A `dtype` argument naming a float format. float16 and bfloat16 buffers arrive as uint16
 /// views (NumPy has no bfloat16 the bindings could name), so the name says which they are.
+#[derive(Clone, Copy)]
 pub struct Dtype(pub FloatFormat);
 
 impl FromPyObject<'_, '_> for Dtype {

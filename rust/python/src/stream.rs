@@ -125,16 +125,16 @@ impl Stream {
     /// does not move; docs/spec.md#element-ranges); then runs `fill(source, first block,
     /// element range of out)` on each piece with the GIL released (see [`detach_pieces`]).
     /// Returns the first block reserved (the position, with `runs`).
-    fn draw(
+    fn draw<R: Filled>(
         &self,
         py: Python<'_>,
         len: usize,
         words_per_element: usize,
         runs: Option<&PyReadonlyArray2<'_, u64>>,
-        mut fill: impl FnMut(&AnyStream, u64, Range<usize>) -> seedstream_core::Result<()> + Send,
+        mut fill: impl FnMut(&AnyStream, u64, Range<usize>) -> R + Send,
     ) -> PyResult<u64> {
         let src = &self.source;
-        let mut fill = |(block, r): Piece| fill(src, block, r);
+        let mut fill = |(block, r): Piece| fill(src, block, r).into_result();
         match runs {
             None => {
                 let first = self.take_elements(len, words_per_element)?;
@@ -159,13 +159,13 @@ impl Stream {
     }
 
     /// [`Stream::draw`] into all of `out`, `fill(source, first block, part of out)`.
-    fn draw_into<T: numpy::Element + Send>(
+    fn draw_into<T: numpy::Element + Send, R: Filled>(
         &self,
         py: Python<'_>,
-        mut out: PyReadwriteArrayDyn<'_, T>,
+        mut out: Out<'_, T>,
         words_per_element: usize,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-        fill: impl Fn(&AnyStream, u64, &mut [T]) -> seedstream_core::Result<()> + Sync,
+        runs: Runs<'_>,
+        fill: impl Fn(&AnyStream, u64, &mut [T]) -> R + Sync,
     ) -> PyResult<()> {
         let buf = slice_of(&mut out)?;
         let len = buf.len();
@@ -178,9 +178,46 @@ impl Stream {
         )?;
         Ok(())
     }
+
+    /// [`Stream::draw`] into all of the float buffer `out` of format `dtype`.
+    fn draw_floats<R: Filled>(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        dtype: Dtype,
+        runs: Runs<'_>,
+        fill: impl Fn(&AnyStream, u64, FloatSlice<'_>) -> R + Sync,
+    ) -> PyResult<()> {
+        let mut buf = FloatOut::borrow(out, dtype)?;
+        let mut buf = buf.slice()?;
+        let (len, words) = (buf.len(), buf.format().words_per_element());
+        self.draw(py, len, words, runs.as_ref(), |src, block, r| {
+            fill(src, block, buf.range(r))
+        })?;
+        Ok(())
+    }
 }
 
 type Piece = (u64, Range<usize>);
+type Out<'py, T> = PyReadwriteArrayDyn<'py, T>;
+type Runs<'py> = Option<PyReadonlyArray2<'py, u64>>;
+
+/// What a core fill returns: nothing, or a result.
+trait Filled {
+    fn into_result(self) -> seedstream_core::Result<()>;
+}
+
+impl Filled for () {
+    fn into_result(self) -> seedstream_core::Result<()> {
+        Ok(())
+    }
+}
+
+impl Filled for seedstream_core::Result<()> {
+    fn into_result(self) -> Self {
+        self
+    }
+}
 
 /// Runs `fill` on each piece of a draw with the GIL released, checking for signals between
 /// pieces, so that Ctrl-C interrupts a large draw within a fraction of a second. An
@@ -327,58 +364,26 @@ impl Stream {
 
     /// Fills `out` (uint32) with raw words.
     #[pyo3(signature = (out, runs=None))]
-    fn fill_bits_u32(
-        &self,
-        py: Python<'_>,
-        out: PyReadwriteArrayDyn<'_, u32>,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<()> {
-        self.draw_into(py, out, bits::WORDS_U32, runs, |src, block, o| {
-            bits::fill_u32(src, block, o);
-            Ok(())
-        })
+    fn fill_bits_u32(&self, py: Python<'_>, out: Out<'_, u32>, runs: Runs<'_>) -> PyResult<()> {
+        self.draw_into(py, out, bits::WORDS_U32, runs, bits::fill_u32)
     }
 
     /// Fills `out` (uint64) with raw 64-bit values.
     #[pyo3(signature = (out, runs=None))]
-    fn fill_bits_u64(
-        &self,
-        py: Python<'_>,
-        out: PyReadwriteArrayDyn<'_, u64>,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<()> {
-        self.draw_into(py, out, bits::WORDS_U64, runs, |src, block, o| {
-            bits::fill_u64(src, block, o);
-            Ok(())
-        })
+    fn fill_bits_u64(&self, py: Python<'_>, out: Out<'_, u64>, runs: Runs<'_>) -> PyResult<()> {
+        self.draw_into(py, out, bits::WORDS_U64, runs, bits::fill_u64)
     }
 
     /// Fills `out` (float32) with uniform values in [0, 1).
     #[pyo3(signature = (out, runs=None))]
-    fn fill_random_f32(
-        &self,
-        py: Python<'_>,
-        out: PyReadwriteArrayDyn<'_, f32>,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<()> {
-        self.draw_into(py, out, uniform::WORDS_F32, runs, |src, block, o| {
-            uniform::fill_f32(src, block, o);
-            Ok(())
-        })
+    fn fill_random_f32(&self, py: Python<'_>, out: Out<'_, f32>, runs: Runs<'_>) -> PyResult<()> {
+        self.draw_into(py, out, uniform::WORDS_F32, runs, uniform::fill_f32)
     }
 
     /// Fills `out` (float64) with uniform values in [0, 1).
     #[pyo3(signature = (out, runs=None))]
-    fn fill_random_f64(
-        &self,
-        py: Python<'_>,
-        out: PyReadwriteArrayDyn<'_, f64>,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<()> {
-        self.draw_into(py, out, uniform::WORDS_F64, runs, |src, block, o| {
-            uniform::fill_f64(src, block, o);
-            Ok(())
-        })
+    fn fill_random_f64(&self, py: Python<'_>, out: Out<'_, f64>, runs: Runs<'_>) -> PyResult<()> {
+        self.draw_into(py, out, uniform::WORDS_F64, runs, uniform::fill_f64)
     }
 
     /// Fills `out` with normal(loc, scale) samples; `dtype` is the name of the float format
@@ -391,18 +396,13 @@ impl Stream {
         dtype: Dtype,
         loc: f64,
         scale: f64,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
         let normal = core(Normal::new(loc, scale))?;
-        let mut buf = FloatOut::borrow(out, dtype)?;
-        let mut buf = buf.slice()?;
-        core(normal.check_format(buf.format()))?;
-        let (len, words) = (buf.len(), buf.format().words_per_element());
-        self.draw(py, len, words, runs.as_ref(), |src, block, r| {
-            normal.fill(src, block, buf.range(r));
-            Ok(())
-        })?;
-        Ok(())
+        core(normal.check_format(dtype.0))?;
+        self.draw_floats(py, out, dtype, runs, |src, block, o| {
+            normal.fill(src, block, o)
+        })
     }
 
     /// Fills `out` with uniform(low, high) samples (see `fill_normal` for `dtype`).
@@ -414,16 +414,12 @@ impl Stream {
         dtype: Dtype,
         low: f64,
         high: f64,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
-        let mut buf = FloatOut::borrow(out, dtype)?;
-        let mut buf = buf.slice()?;
-        let uniform = core(UniformRange::new(low, high, buf.format()))?;
-        let (len, words) = (buf.len(), buf.format().words_per_element());
-        self.draw(py, len, words, runs.as_ref(), |src, block, r| {
-            uniform.fill(src, block, buf.range(r))
-        })?;
-        Ok(())
+        let uniform = core(UniformRange::new(low, high, dtype.0))?;
+        self.draw_floats(py, out, dtype, runs, |src, block, o| {
+            uniform.fill(src, block, o)
+        })
     }
 
     /// Fills `out` with normal(loc, scale) samples truncated to [a, b] (absolute bounds).
@@ -438,16 +434,10 @@ impl Stream {
         scale: f64,
         a: f64,
         b: f64,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
-        let mut buf = FloatOut::borrow(out, dtype)?;
-        let mut buf = buf.slice()?;
-        let tn = core(TruncatedNormal::new(loc, scale, a, b, buf.format()))?;
-        let (len, words) = (buf.len(), buf.format().words_per_element());
-        self.draw(py, len, words, runs.as_ref(), |src, block, r| {
-            tn.fill(src, block, buf.range(r))
-        })?;
-        Ok(())
+        let tn = core(TruncatedNormal::new(loc, scale, a, b, dtype.0))?;
+        self.draw_floats(py, out, dtype, runs, |src, block, o| tn.fill(src, block, o))
     }
 
     /// Fills `out` (any fixed-width integer dtype) with `low + [0, range)`; the caller has
@@ -459,7 +449,7 @@ impl Stream {
         out: &Bound<'_, PyAny>,
         low: i128,
         range: u128,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
         fill_integers_as!(self, py, out, low, range, runs, i64, i32, i16, i8, u64, u32, u16, u8);
         Err(PyTypeError::new_err("out: expected an integer ndarray"))
@@ -506,7 +496,7 @@ impl Stream {
         py: Python<'_>,
         out: PyReadwriteArrayDyn<'_, bool>,
         p: f64,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
         self.draw_into(
