@@ -74,12 +74,12 @@ impl FromPyObject<'_, '_> for VariantArg {
     }
 }
 
-/// The float format named `name` ("float64", "float32", "float16", "bfloat16"); errors
-/// name `arg`.
-pub fn float_format(name: &str, arg: &str) -> PyResult<FloatFormat> {
+/// The float format of the `dtype` named `name` ("float64", "float32", "float16",
+/// "bfloat16").
+pub fn float_format(name: &str) -> PyResult<FloatFormat> {
     FloatFormat::from_name(name).ok_or_else(|| {
         PyValueError::new_err(format!(
-            "{arg}: expected 'float64', 'float32', 'float16' or 'bfloat16', got {name:?}"
+            "dtype: expected 'float64', 'float32', 'float16' or 'bfloat16', got {name:?}"
         ))
     })
 }
@@ -93,6 +93,6 @@ impl FromPyObject<'_, '_> for Dtype {
     type Error = PyErr;
     fn extract(obj: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
         let name: PyBackedStr = obj.extract()?;
-        float_format(&name, "dtype").map(Dtype)
+        float_format(&name).map(Dtype)
     }
 }

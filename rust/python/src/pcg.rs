@@ -21,7 +21,7 @@ impl Pcg64Engine {
     #[new]
     #[pyo3(
         signature = (state, increment, variant = VariantArg::XSL_RR),
-        text_signature = "(state, increment, variant='xsl-rr')"
+        text_signature = "(state, increment, variant=\"xsl-rr\")"
     )]
     fn new(state: u128, increment: u128, variant: VariantArg) -> PyResult<Self> {
         if increment & 1 == 0 {
@@ -36,7 +36,7 @@ impl Pcg64Engine {
     #[staticmethod]
     #[pyo3(
         signature = (initstate, initseq, variant = VariantArg::XSL_RR),
-        text_signature = "(initstate, initseq, variant='xsl-rr')"
+        text_signature = "(initstate, initseq, variant=\"xsl-rr\")"
     )]
     fn seeded(initstate: u128, initseq: u128, variant: VariantArg) -> Self {
         Pcg64Engine {

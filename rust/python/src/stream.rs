@@ -579,10 +579,15 @@ impl Stream {
         format: &str,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
-        let half = match float_format(format, "format")? {
-            FloatFormat::F16 => Some(dropout::HalfFormat::F16),
-            FloatFormat::Bf16 => Some(dropout::HalfFormat::Bf16),
-            FloatFormat::F32 | FloatFormat::F64 => None,
+        let half = match FloatFormat::from_name(format) {
+            Some(FloatFormat::F16) => Some(dropout::HalfFormat::F16),
+            Some(FloatFormat::Bf16) => Some(dropout::HalfFormat::Bf16),
+            Some(FloatFormat::F32 | FloatFormat::F64) => None,
+            None => {
+                return Err(PyValueError::new_err(format!(
+                    "format: expected 'float32', 'float64', 'float16' or 'bfloat16', got {format:?}"
+                )))
+            }
         };
         if first_sample.checked_add(samples as u64).is_none() {
             return Err(PyValueError::new_err(
@@ -721,7 +726,7 @@ impl Stream {
                 })?
                 .extract::<f64>()
         };
-        let format = || float_format(dtype, "dtype");
+        let format = || float_format(dtype);
         let draw = match method {
             "uniform" => Draw::Uniform(core(UniformRange::new(f(0)?, f(1)?, format()?))?),
             "normal" => {
