@@ -17,10 +17,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyCapsule};
 
 use seedstream_core::bitgen::{BitGen, Raw64, PIECE_OUTPUTS};
-use seedstream_core::pcg64::{Pcg64Engine, Pcg64Variant};
+use seedstream_core::pcg64::Pcg64Engine;
 use seedstream_core::philox4x64::{Philox4x64Engine, PHILOX4X64_BUFFER};
-use seedstream_core::{Algorithm, Key, StreamReader};
+use seedstream_core::StreamReader;
 
+use crate::args::{AlgorithmArg, KeyArg, VariantArg};
 use crate::errors::core;
 
 /// The capsule name NumPy's `Generator` checks.
@@ -141,6 +142,14 @@ impl<E: Raw64 + Send + 'static> Shared<E> {
         Ok(f(engine))
     }
 
+    /// Moves the engine with `f` (an advance or a jump) and empties the 32-bit buffer.
+    fn moved(&self, py: Python<'_>, f: impl FnOnce(&mut E)) -> PyResult<()> {
+        self.locked(py, |e| {
+            f(e.engine_mut());
+            e.clear_buffer();
+        })
+    }
+
     /// Runs `f` on each piece with the lock held and the GIL released (NumPy's
     /// `with lock, nogil:`), checking for signals between pieces: Ctrl-C stops a large
     /// draw after the outputs of the pieces done so far (docs/spec.md#interrupted-draws).
@@ -176,14 +185,36 @@ impl<E: Raw64 + Send + 'static> Shared<E> {
     }
 }
 
-fn variant_of(name: &str) -> PyResult<Pcg64Variant> {
-    match name {
-        "xsl-rr" => Ok(Pcg64Variant::XslRr),
-        "dxsm" => Ok(Pcg64Variant::Dxsm),
-        _ => Err(PyValueError::new_err(format!(
-            "variant: expected 'xsl-rr' or 'dxsm', got {name:?}"
-        ))),
-    }
+/// The `#[pymethods]` of a bit generator class with a `shared: Shared<_>` field: the
+/// capsule methods every such class has, then the class's own methods.
+macro_rules! bit_generator_methods {
+    ($class:ident { $($methods:tt)* }) => {
+        #[pymethods]
+        impl $class {
+            /// The PyCapsule "BitGenerator" holding this engine's `bitgen_t`.
+            #[getter]
+            fn capsule(&self, py: Python<'_>) -> Py<PyCapsule> {
+                self.shared.capsule.clone_ref(py)
+            }
+
+            /// Fills `out` (uint64, C-contiguous) with `next_raw` outputs.
+            fn fill_raw(&self, py: Python<'_>, out: PyReadwriteArrayDyn<'_, u64>) -> PyResult<()> {
+                self.shared.fill_raw(py, out)
+            }
+
+            /// One `next_raw` output.
+            fn next_raw(&self, py: Python<'_>) -> PyResult<u64> {
+                self.shared.locked(py, |e| e.next_raw())
+            }
+
+            /// Draws and drops `count` `next_raw` outputs.
+            fn skip_raw(&self, py: Python<'_>, count: u64) -> PyResult<()> {
+                self.shared.skip_raw(py, count)
+            }
+
+            $($methods)*
+        }
+    };
 }
 
 /// NumPy's PCG64 ("xsl-rr") or PCG64DXSM ("dxsm") behind a `bitgen_t` capsule. Low level;
@@ -193,46 +224,21 @@ pub struct Pcg64BitGen {
     shared: Shared<Pcg64Engine>,
 }
 
-#[pymethods]
-impl Pcg64BitGen {
+bit_generator_methods!(Pcg64BitGen {
     /// Seeded from `words = seed_seq.generate_state(4, uint64)` as NumPy does; `lock` is
     /// the Python lock every use holds.
     #[new]
-    fn new(py: Python<'_>, lock: Py<PyAny>, words: [u64; 4], variant: &str) -> PyResult<Self> {
-        let engine = Pcg64Engine::from_seed_words(words, variant_of(variant)?);
+    fn new(py: Python<'_>, lock: Py<PyAny>, words: [u64; 4], variant: VariantArg) -> PyResult<Self> {
+        let engine = Pcg64Engine::from_seed_words(words, variant.0);
         Ok(Pcg64BitGen {
             shared: Shared::new(py, BitGen::new(engine), lock)?,
         })
     }
 
-    /// The PyCapsule "BitGenerator" holding this engine's `bitgen_t`.
-    #[getter]
-    fn capsule(&self, py: Python<'_>) -> Py<PyCapsule> {
-        self.shared.capsule.clone_ref(py)
-    }
-
     /// "xsl-rr" or "dxsm".
     #[getter]
     fn variant(&self, py: Python<'_>) -> PyResult<&'static str> {
-        self.shared.locked(py, |e| match e.engine().variant() {
-            Pcg64Variant::XslRr => "xsl-rr",
-            Pcg64Variant::Dxsm => "dxsm",
-        })
-    }
-
-    /// Fills `out` (uint64, C-contiguous) with `next_raw` outputs.
-    fn fill_raw(&self, py: Python<'_>, out: PyReadwriteArrayDyn<'_, u64>) -> PyResult<()> {
-        self.shared.fill_raw(py, out)
-    }
-
-    /// One `next_raw` output.
-    fn next_raw(&self, py: Python<'_>) -> PyResult<u64> {
-        self.shared.locked(py, |e| e.next_raw())
-    }
-
-    /// Draws and drops `count` `next_raw` outputs.
-    fn skip_raw(&self, py: Python<'_>, count: u64) -> PyResult<()> {
-        self.shared.skip_raw(py, count)
+        self.shared.locked(py, |e| VariantArg::name(e.engine().variant()))
     }
 
     /// (state, inc, has_uint32, uinteger), NumPy's state dict values.
@@ -266,20 +272,14 @@ impl Pcg64BitGen {
     /// Advances by `delta` outputs (the caller reduces it mod 2**128) and empties the
     /// 32-bit buffer, as NumPy's `advance`.
     fn advance(&self, py: Python<'_>, delta: u128) -> PyResult<()> {
-        self.shared.locked(py, |e| {
-            e.engine_mut().advance(delta);
-            e.clear_buffer();
-        })
+        self.shared.moved(py, |g| g.advance(delta))
     }
 
     /// NumPy's `jump_inplace(jumps)` (the caller reduces `jumps` mod 2**128).
     fn jump(&self, py: Python<'_>, jumps: u128) -> PyResult<()> {
-        self.shared.locked(py, |e| {
-            e.engine_mut().jump(jumps);
-            e.clear_buffer();
-        })
+        self.shared.moved(py, |g| g.jump(jumps))
     }
-}
+});
 
 /// NumPy's Philox (Philox4x64-10) behind a `bitgen_t` capsule. Low level; use
 /// `seedstream.Philox`.
@@ -305,8 +305,7 @@ fn words_of<const N: usize>(bytes: &[u8], arg: &str) -> PyResult<[u64; N]> {
     Ok(words)
 }
 
-#[pymethods]
-impl PhiloxBitGen {
+bit_generator_methods!(PhiloxBitGen {
     /// A generator with this key and counter (NumPy `Philox(key=..., counter=...)`); a
     /// seeded one passes `key = seed_seq.generate_state(2, uint64)` and a zero counter.
     #[new]
@@ -315,27 +314,6 @@ impl PhiloxBitGen {
         Ok(PhiloxBitGen {
             shared: Shared::new(py, BitGen::new(engine), lock)?,
         })
-    }
-
-    /// The PyCapsule "BitGenerator" holding this engine's `bitgen_t`.
-    #[getter]
-    fn capsule(&self, py: Python<'_>) -> Py<PyCapsule> {
-        self.shared.capsule.clone_ref(py)
-    }
-
-    /// Fills `out` (uint64, C-contiguous) with `next_raw` outputs.
-    fn fill_raw(&self, py: Python<'_>, out: PyReadwriteArrayDyn<'_, u64>) -> PyResult<()> {
-        self.shared.fill_raw(py, out)
-    }
-
-    /// One `next_raw` output.
-    fn next_raw(&self, py: Python<'_>) -> PyResult<u64> {
-        self.shared.locked(py, |e| e.next_raw())
-    }
-
-    /// Draws and drops `count` `next_raw` outputs.
-    fn skip_raw(&self, py: Python<'_>, count: u64) -> PyResult<()> {
-        self.shared.skip_raw(py, count)
     }
 
     /// (counter, key, buffer, buffer_pos, has_uint32, uinteger), NumPy's state dict values.
@@ -391,37 +369,21 @@ impl PhiloxBitGen {
     /// empties both buffers, as NumPy's `advance`.
     fn advance(&self, py: Python<'_>, delta: &[u8]) -> PyResult<()> {
         let delta = words_of::<4>(delta, "delta")?;
-        self.shared.locked(py, |e| {
-            e.engine_mut().advance(delta);
-            e.clear_buffer();
-        })
+        self.shared.moved(py, |g| g.advance(delta))
     }
 
     /// NumPy's `jump_inplace(jumps)`: `advance(jumps * 2**128)` (`jumps` mod 2**128).
     fn jump(&self, py: Python<'_>, jumps: u128) -> PyResult<()> {
-        self.shared.locked(py, |e| {
-            e.engine_mut().jump(jumps);
-            e.clear_buffer();
-        })
+        self.shared.moved(py, |g| g.jump(jumps))
     }
-}
+});
 
-fn algorithm_of(name: &str) -> PyResult<Algorithm> {
-    Algorithm::from_name(name).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "algorithm: expected 'philox' or 'pcg64', got {name:?}"
-        ))
-    })
-}
-
-fn key_of(key: &[u8]) -> PyResult<Key> {
-    let bytes: [u8; 32] = key
-        .try_into()
-        .map_err(|_| PyValueError::new_err(format!("key: expected 32 bytes, got {}", key.len())))?;
-    Ok(Key(bytes))
-}
-
-fn reader(algorithm: &str, key: &[u8], position: u64, word: u32) -> PyResult<StreamReader> {
+fn reader(
+    algorithm: AlgorithmArg,
+    key: KeyArg,
+    position: u64,
+    word: u32,
+) -> PyResult<StreamReader> {
     let high_half = match word {
         0 => false,
         2 => true,
@@ -431,12 +393,7 @@ fn reader(algorithm: &str, key: &[u8], position: u64, word: u32) -> PyResult<Str
             )))
         }
     };
-    Ok(StreamReader::new(
-        algorithm_of(algorithm)?,
-        key_of(key)?,
-        position,
-        high_half,
-    ))
+    Ok(StreamReader::new(algorithm.0, key.0, position, high_half))
 }
 
 /// A seedstream stream's 64-bit values behind a `bitgen_t` capsule. Low level; use
@@ -446,16 +403,15 @@ pub struct StreamBitGen {
     shared: Shared<StreamReader>,
 }
 
-#[pymethods]
-impl StreamBitGen {
+bit_generator_methods!(StreamBitGen {
     /// Reads stream (`algorithm`, 32-byte `key`) from block `position`, starting at word
     /// `word` (0 or 2) of that block.
     #[new]
     fn new(
         py: Python<'_>,
         lock: Py<PyAny>,
-        algorithm: &str,
-        key: &[u8],
+        algorithm: AlgorithmArg,
+        key: KeyArg,
         position: u64,
         word: u32,
     ) -> PyResult<Self> {
@@ -463,27 +419,6 @@ impl StreamBitGen {
         Ok(StreamBitGen {
             shared: Shared::new(py, BitGen::new(engine), lock)?,
         })
-    }
-
-    /// The PyCapsule "BitGenerator" holding this engine's `bitgen_t`.
-    #[getter]
-    fn capsule(&self, py: Python<'_>) -> Py<PyCapsule> {
-        self.shared.capsule.clone_ref(py)
-    }
-
-    /// Fills `out` (uint64, C-contiguous) with `next_raw` outputs.
-    fn fill_raw(&self, py: Python<'_>, out: PyReadwriteArrayDyn<'_, u64>) -> PyResult<()> {
-        self.shared.fill_raw(py, out)
-    }
-
-    /// One `next_raw` output.
-    fn next_raw(&self, py: Python<'_>) -> PyResult<u64> {
-        self.shared.locked(py, |e| e.next_raw())
-    }
-
-    /// Draws and drops `count` `next_raw` outputs.
-    fn skip_raw(&self, py: Python<'_>, count: u64) -> PyResult<()> {
-        self.shared.skip_raw(py, count)
     }
 
     /// (algorithm, key, position, word, has_uint32, uinteger).
@@ -530,8 +465,8 @@ impl StreamBitGen {
     fn set_state(
         &self,
         py: Python<'_>,
-        algorithm: &str,
-        key: &[u8],
+        algorithm: AlgorithmArg,
+        key: KeyArg,
         position: u64,
         word: u32,
         has_uint32: bool,
@@ -542,4 +477,4 @@ impl StreamBitGen {
             *e = BitGen::with_buffer(engine, has_uint32, uinteger);
         })
     }
-}
+});

@@ -3,6 +3,7 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod args;
 mod bitgen;
 mod cuda;
 mod errors;

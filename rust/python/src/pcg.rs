@@ -5,7 +5,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::Mutex;
 
-use seedstream_core::pcg64::{Pcg64Engine as Engine, Pcg64Variant};
+use seedstream_core::pcg64::Pcg64Engine as Engine;
+
+use crate::args::VariantArg;
 
 /// A raw PCG64 engine with an explicit 128-bit state and increment (NumPy's state dict
 /// values). `variant` is "xsl-rr" (NumPy PCG64) or "dxsm" (NumPy PCG64DXSM).
@@ -14,44 +16,32 @@ pub struct Pcg64Engine {
     engine: Mutex<Engine>,
 }
 
-fn variant_name(v: Pcg64Variant) -> &'static str {
-    match v {
-        Pcg64Variant::XslRr => "xsl-rr",
-        Pcg64Variant::Dxsm => "dxsm",
-    }
-}
-
 #[pymethods]
 impl Pcg64Engine {
     #[new]
-    #[pyo3(signature = (state, increment, variant = "xsl-rr"))]
-    fn new(state: u128, increment: u128, variant: &str) -> PyResult<Self> {
-        let v = match variant {
-            "xsl-rr" => Pcg64Variant::XslRr,
-            "dxsm" => Pcg64Variant::Dxsm,
-            _ => {
-                return Err(PyValueError::new_err(format!(
-                    "variant: expected 'xsl-rr' or 'dxsm', got {variant:?}"
-                )))
-            }
-        };
+    #[pyo3(
+        signature = (state, increment, variant = VariantArg::XSL_RR),
+        text_signature = "(state, increment, variant=\"xsl-rr\")"
+    )]
+    fn new(state: u128, increment: u128, variant: VariantArg) -> PyResult<Self> {
         if increment & 1 == 0 {
             return Err(PyValueError::new_err("increment: must be odd"));
         }
         Ok(Pcg64Engine {
-            engine: Mutex::new(Engine::from_state(state, increment, v)),
+            engine: Mutex::new(Engine::from_state(state, increment, variant.0)),
         })
     }
 
     /// NumPy's seeding routine from `initstate` and `initseq`.
     #[staticmethod]
-    #[pyo3(signature = (initstate, initseq, variant = "xsl-rr"))]
-    fn seeded(initstate: u128, initseq: u128, variant: &str) -> PyResult<Self> {
-        let e = Self::new(0, 1, variant)?;
-        let v = e.lock().variant();
-        Ok(Pcg64Engine {
-            engine: Mutex::new(Engine::seed(initstate, initseq, v)),
-        })
+    #[pyo3(
+        signature = (initstate, initseq, variant = VariantArg::XSL_RR),
+        text_signature = "(initstate, initseq, variant=\"xsl-rr\")"
+    )]
+    fn seeded(initstate: u128, initseq: u128, variant: VariantArg) -> Self {
+        Pcg64Engine {
+            engine: Mutex::new(Engine::seed(initstate, initseq, variant.0)),
+        }
     }
 
     /// The next `n` 64-bit outputs.
@@ -85,7 +75,7 @@ impl Pcg64Engine {
 
     #[getter]
     fn variant(&self) -> &'static str {
-        variant_name(self.lock().variant())
+        VariantArg::name(self.lock().variant())
     }
 }
 

@@ -2,6 +2,7 @@
 //! range under one compare-and-swap, then fills the caller's buffer with the GIL released,
 //! so concurrent draws from several threads never overlap or tear the position.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use numpy::{
@@ -21,6 +22,7 @@ use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, un
 use seedstream_core::fill::{blocks_for, pieces, reserve, run_pieces};
 use seedstream_core::{Algorithm, AnyStream, Key, Name};
 
+use crate::args::{float_format, AlgorithmArg, Dtype, KeyArg};
 use crate::errors::{core, CoreError};
 
 /// An owned seed or child name.
@@ -72,14 +74,6 @@ impl OwnedName {
     }
 }
 
-fn parse_algorithm(name: &str) -> PyResult<Algorithm> {
-    Algorithm::from_name(name).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "algorithm: expected 'philox' or 'pcg64', got {name:?}"
-        ))
-    })
-}
-
 /// A stream: algorithm, 256-bit key and block position. Low level; use
 /// `seedstream.Generator`.
 #[pyclass(frozen, module = "seedstream._core")]
@@ -126,19 +120,26 @@ impl Stream {
         Ok(self.take(blocks)?)
     }
 
-    /// The pieces `(first block, element range of out)` of a fill of `len` elements: a draw
-    /// at the position (which moves past it), or with `runs` parts of a draw at the position
-    /// (which does not move; docs/spec.md#element-ranges).
-    fn draw_pieces(
+    /// The draw path of every fill of `len` elements: reserves their blocks (moving the
+    /// position past them), or with `runs` places parts of a draw at the position (which
+    /// does not move; docs/spec.md#element-ranges); then runs `fill(source, first block,
+    /// element range of out)` on each piece with the GIL released (see [`detach_pieces`]).
+    /// Returns the first block reserved (the position, with `runs`).
+    fn draw<R: Filled>(
         &self,
+        py: Python<'_>,
         len: usize,
         words_per_element: usize,
         runs: Option<&PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<DrawPieces<impl Iterator<Item = Piece>>> {
+        mut fill: impl FnMut(&AnyStream, u64, Range<usize>) -> R + Send,
+    ) -> PyResult<u64> {
+        let src = &self.source;
+        let mut fill = |(block, r): Piece| fill(src, block, r).into_result();
         match runs {
             None => {
                 let first = self.take_elements(len, words_per_element)?;
-                Ok(DrawPieces::Draw(pieces(first, len, words_per_element)))
+                detach_pieces(py, pieces(first, len, words_per_element), &mut fill)?;
+                Ok(first)
             }
             Some(r) => {
                 if r.shape()[1] != 3 {
@@ -149,28 +150,72 @@ impl Stream {
                 let rows = r
                     .as_slice()
                     .map_err(|_| PyValueError::new_err("runs: must be C-contiguous"))?;
-                let runs = core(run_pieces(self.position(), len, words_per_element, rows))?;
-                Ok(DrawPieces::Runs(runs.into_iter()))
+                let position = self.position();
+                let runs = core(run_pieces(position, len, words_per_element, rows))?;
+                detach_pieces(py, runs, &mut fill)?;
+                Ok(position)
             }
         }
     }
+
+    /// [`Stream::draw`] into all of `out`, `fill(source, first block, part of out)`.
+    fn draw_into<T: numpy::Element + Send, R: Filled>(
+        &self,
+        py: Python<'_>,
+        mut out: Out<'_, T>,
+        words_per_element: usize,
+        runs: Runs<'_>,
+        fill: impl Fn(&AnyStream, u64, &mut [T]) -> R + Sync,
+    ) -> PyResult<()> {
+        let buf = slice_of(&mut out)?;
+        let len = buf.len();
+        self.draw(
+            py,
+            len,
+            words_per_element,
+            runs.as_ref(),
+            |src, block, r| fill(src, block, &mut buf[r]),
+        )?;
+        Ok(())
+    }
+
+    /// [`Stream::draw`] into all of the float buffer `out` of format `dtype`.
+    fn draw_floats<R: Filled>(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        dtype: Dtype,
+        runs: Runs<'_>,
+        fill: impl Fn(&AnyStream, u64, FloatSlice<'_>) -> R + Sync,
+    ) -> PyResult<()> {
+        let mut buf = FloatOut::borrow(out, dtype)?;
+        let mut buf = buf.slice()?;
+        let (len, words) = (buf.len(), buf.format().words_per_element());
+        self.draw(py, len, words, runs.as_ref(), |src, block, r| {
+            fill(src, block, buf.range(r))
+        })?;
+        Ok(())
+    }
 }
 
-type Piece = (u64, std::ops::Range<usize>);
+type Piece = (u64, Range<usize>);
+type Out<'py, T> = PyReadwriteArrayDyn<'py, T>;
+type Runs<'py> = Option<PyReadonlyArray2<'py, u64>>;
 
-/// The pieces of a draw, or of runs of one; a plain draw allocates nothing for them.
-enum DrawPieces<I> {
-    Draw(I),
-    Runs(std::vec::IntoIter<Piece>),
+/// What a core fill returns: nothing, or a result.
+trait Filled {
+    fn into_result(self) -> seedstream_core::Result<()>;
 }
 
-impl<I: Iterator<Item = Piece>> Iterator for DrawPieces<I> {
-    type Item = Piece;
-    fn next(&mut self) -> Option<Piece> {
-        match self {
-            DrawPieces::Draw(i) => i.next(),
-            DrawPieces::Runs(i) => i.next(),
-        }
+impl Filled for () {
+    fn into_result(self) -> seedstream_core::Result<()> {
+        Ok(())
+    }
+}
+
+impl Filled for seedstream_core::Result<()> {
+    fn into_result(self) -> Self {
+        self
     }
 }
 
@@ -198,8 +243,8 @@ fn slice_of<'a, T: numpy::Element>(
         .map_err(|_| PyValueError::new_err("out: must be C-contiguous"))
 }
 
-/// A borrowed float output buffer. float16 and bfloat16 arrive as uint16 views of the same
-/// memory (NumPy has no bfloat16 the bindings could name); `dtype` says which they are.
+/// A borrowed float output buffer; float16 and bfloat16 arrive as uint16 views (see
+/// [`Dtype`]).
 enum FloatOut<'py> {
     F64(PyReadwriteArrayDyn<'py, f64>),
     F32(PyReadwriteArrayDyn<'py, f32>),
@@ -208,12 +253,7 @@ enum FloatOut<'py> {
 }
 
 impl<'py> FloatOut<'py> {
-    fn borrow(out: &Bound<'py, PyAny>, dtype: &str) -> PyResult<Self> {
-        let format = FloatFormat::from_name(dtype).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "dtype: expected 'float64', 'float32', 'float16' or 'bfloat16', got {dtype:?}"
-            ))
-        })?;
+    fn borrow(out: &Bound<'py, PyAny>, Dtype(format): Dtype) -> PyResult<Self> {
         fn rw<'py, T: numpy::Element>(
             out: &Bound<'py, PyAny>,
             want: &str,
@@ -248,9 +288,8 @@ macro_rules! fill_integers_as {
             let mut rw = arr.try_readwrite().map_err(|e| PyValueError::new_err(format!("out: {e}")))?;
             let buf = slice_of(&mut rw)?;
             core(integers::check_range($range))?;
-            let ps = $self.draw_pieces(buf.len(), integers::WORDS_INTEGER, $runs.as_ref())?;
-            let (src, ext) = (&$self.source, &$self.extension);
-            detach_pieces($py, ps, |(block, r)| {
+            let (len, ext) = (buf.len(), &$self.extension);
+            $self.draw($py, len, integers::WORDS_INTEGER, $runs.as_ref(), |src, block, r| {
                 integers::fill_integers(src, ext, block, $low, $range, &mut buf[r])
             })?;
             return Ok(());
@@ -262,11 +301,10 @@ macro_rules! fill_integers_as {
 impl Stream {
     /// The root stream of `seed` (int in [0, 2**64) or str) at position 0.
     #[staticmethod]
-    fn from_seed(seed: &Bound<'_, PyAny>, algorithm: &str) -> PyResult<Self> {
-        let algorithm = parse_algorithm(algorithm)?;
+    fn from_seed(seed: &Bound<'_, PyAny>, algorithm: AlgorithmArg) -> PyResult<Self> {
         let seed = OwnedName::extract(seed, "seed", false)?;
         Ok(Stream::with_key(
-            algorithm,
+            algorithm.0,
             Key::from_seed(&seed.as_name()),
             0,
         ))
@@ -274,12 +312,8 @@ impl Stream {
 
     /// A stream with an explicit 32-byte key and position (restoring a state).
     #[staticmethod]
-    fn from_key(algorithm: &str, key: &[u8], position: u64) -> PyResult<Self> {
-        let algorithm = parse_algorithm(algorithm)?;
-        let key: [u8; 32] = key.try_into().map_err(|_| {
-            PyValueError::new_err(format!("key: expected 32 bytes, got {}", key.len()))
-        })?;
-        Ok(Stream::with_key(algorithm, Key(key), position))
+    fn from_key(algorithm: AlgorithmArg, key: KeyArg, position: u64) -> Self {
+        Stream::with_key(algorithm.0, key.0, position)
     }
 
     /// The child stream reached through `names` (each str, int or bytes), at position 0.
@@ -330,70 +364,26 @@ impl Stream {
 
     /// Fills `out` (uint32) with raw words.
     #[pyo3(signature = (out, runs=None))]
-    fn fill_bits_u32(
-        &self,
-        py: Python<'_>,
-        mut out: PyReadwriteArrayDyn<'_, u32>,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<()> {
-        let buf = slice_of(&mut out)?;
-        let src = &self.source;
-        let ps = self.draw_pieces(buf.len(), bits::WORDS_U32, runs.as_ref())?;
-        detach_pieces(py, ps, |(block, r)| {
-            bits::fill_u32(src, block, &mut buf[r]);
-            Ok(())
-        })
+    fn fill_bits_u32(&self, py: Python<'_>, out: Out<'_, u32>, runs: Runs<'_>) -> PyResult<()> {
+        self.draw_into(py, out, bits::WORDS_U32, runs, bits::fill_u32)
     }
 
     /// Fills `out` (uint64) with raw 64-bit values.
     #[pyo3(signature = (out, runs=None))]
-    fn fill_bits_u64(
-        &self,
-        py: Python<'_>,
-        mut out: PyReadwriteArrayDyn<'_, u64>,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<()> {
-        let buf = slice_of(&mut out)?;
-        let src = &self.source;
-        let ps = self.draw_pieces(buf.len(), bits::WORDS_U64, runs.as_ref())?;
-        detach_pieces(py, ps, |(block, r)| {
-            bits::fill_u64(src, block, &mut buf[r]);
-            Ok(())
-        })
+    fn fill_bits_u64(&self, py: Python<'_>, out: Out<'_, u64>, runs: Runs<'_>) -> PyResult<()> {
+        self.draw_into(py, out, bits::WORDS_U64, runs, bits::fill_u64)
     }
 
     /// Fills `out` (float32) with uniform values in [0, 1).
     #[pyo3(signature = (out, runs=None))]
-    fn fill_random_f32(
-        &self,
-        py: Python<'_>,
-        mut out: PyReadwriteArrayDyn<'_, f32>,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<()> {
-        let buf = slice_of(&mut out)?;
-        let src = &self.source;
-        let ps = self.draw_pieces(buf.len(), uniform::WORDS_F32, runs.as_ref())?;
-        detach_pieces(py, ps, |(block, r)| {
-            uniform::fill_f32(src, block, &mut buf[r]);
-            Ok(())
-        })
+    fn fill_random_f32(&self, py: Python<'_>, out: Out<'_, f32>, runs: Runs<'_>) -> PyResult<()> {
+        self.draw_into(py, out, uniform::WORDS_F32, runs, uniform::fill_f32)
     }
 
     /// Fills `out` (float64) with uniform values in [0, 1).
     #[pyo3(signature = (out, runs=None))]
-    fn fill_random_f64(
-        &self,
-        py: Python<'_>,
-        mut out: PyReadwriteArrayDyn<'_, f64>,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
-    ) -> PyResult<()> {
-        let buf = slice_of(&mut out)?;
-        let src = &self.source;
-        let ps = self.draw_pieces(buf.len(), uniform::WORDS_F64, runs.as_ref())?;
-        detach_pieces(py, ps, |(block, r)| {
-            uniform::fill_f64(src, block, &mut buf[r]);
-            Ok(())
-        })
+    fn fill_random_f64(&self, py: Python<'_>, out: Out<'_, f64>, runs: Runs<'_>) -> PyResult<()> {
+        self.draw_into(py, out, uniform::WORDS_F64, runs, uniform::fill_f64)
     }
 
     /// Fills `out` with normal(loc, scale) samples; `dtype` is the name of the float format
@@ -403,21 +393,15 @@ impl Stream {
         &self,
         py: Python<'_>,
         out: &Bound<'_, PyAny>,
-        dtype: &str,
+        dtype: Dtype,
         loc: f64,
         scale: f64,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
         let normal = core(Normal::new(loc, scale))?;
-        let mut buf = FloatOut::borrow(out, dtype)?;
-        let mut buf = buf.slice()?;
-        core(normal.check_format(buf.format()))?;
-        let (len, words) = (buf.len(), buf.format().words_per_element());
-        let ps = self.draw_pieces(len, words, runs.as_ref())?;
-        let src = &self.source;
-        detach_pieces(py, ps, |(block, r)| {
-            normal.fill(src, block, buf.range(r));
-            Ok(())
+        core(normal.check_format(dtype.0))?;
+        self.draw_floats(py, out, dtype, runs, |src, block, o| {
+            normal.fill(src, block, o)
         })
     }
 
@@ -427,18 +411,15 @@ impl Stream {
         &self,
         py: Python<'_>,
         out: &Bound<'_, PyAny>,
-        dtype: &str,
+        dtype: Dtype,
         low: f64,
         high: f64,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
-        let mut buf = FloatOut::borrow(out, dtype)?;
-        let mut buf = buf.slice()?;
-        let uniform = core(UniformRange::new(low, high, buf.format()))?;
-        let (len, words) = (buf.len(), buf.format().words_per_element());
-        let ps = self.draw_pieces(len, words, runs.as_ref())?;
-        let src = &self.source;
-        detach_pieces(py, ps, |(block, r)| uniform.fill(src, block, buf.range(r)))
+        let uniform = core(UniformRange::new(low, high, dtype.0))?;
+        self.draw_floats(py, out, dtype, runs, |src, block, o| {
+            uniform.fill(src, block, o)
+        })
     }
 
     /// Fills `out` with normal(loc, scale) samples truncated to [a, b] (absolute bounds).
@@ -448,20 +429,15 @@ impl Stream {
         &self,
         py: Python<'_>,
         out: &Bound<'_, PyAny>,
-        dtype: &str,
+        dtype: Dtype,
         loc: f64,
         scale: f64,
         a: f64,
         b: f64,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
-        let mut buf = FloatOut::borrow(out, dtype)?;
-        let mut buf = buf.slice()?;
-        let tn = core(TruncatedNormal::new(loc, scale, a, b, buf.format()))?;
-        let (len, words) = (buf.len(), buf.format().words_per_element());
-        let ps = self.draw_pieces(len, words, runs.as_ref())?;
-        let src = &self.source;
-        detach_pieces(py, ps, |(block, r)| tn.fill(src, block, buf.range(r)))
+        let tn = core(TruncatedNormal::new(loc, scale, a, b, dtype.0))?;
+        self.draw_floats(py, out, dtype, runs, |src, block, o| tn.fill(src, block, o))
     }
 
     /// Fills `out` (any fixed-width integer dtype) with `low + [0, range)`; the caller has
@@ -473,13 +449,12 @@ impl Stream {
         out: &Bound<'_, PyAny>,
         low: i128,
         range: u128,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
         fill_integers_as!(self, py, out, low, range, runs, i64, i32, i16, i8, u64, u32, u16, u8);
         Err(PyTypeError::new_err("out: expected an integer ndarray"))
     }
 
-    /// Fills `out` (bool) with Bernoulli(p) draws.
     /// Fills `out` (bool) with Bernoulli draws of probability `p[i]` for element `i`
     /// (float64, same size as `out`).
     fn fill_bernoulli_per_element(
@@ -501,33 +476,36 @@ impl Stream {
                 seedstream_core::error::Repr(*bad)
             )));
         }
-        let first = self.take_elements(buf.len(), bernoulli::WORDS_BERNOULLI)?;
-        let src = &self.source;
         let len = buf.len();
-        detach_pieces(
+        self.draw(
             py,
-            pieces(first, len, bernoulli::WORDS_BERNOULLI),
-            |(block, r)| {
+            len,
+            bernoulli::WORDS_BERNOULLI,
+            None,
+            |src, block, r| {
                 bernoulli::fill_bernoulli_per_element(src, block, &probs[r.clone()], &mut buf[r])
             },
-        )
+        )?;
+        Ok(())
     }
 
+    /// Fills `out` (bool) with Bernoulli(p) draws.
     #[pyo3(signature = (out, p, runs=None))]
     fn fill_bernoulli(
         &self,
         py: Python<'_>,
-        mut out: PyReadwriteArrayDyn<'_, bool>,
+        out: PyReadwriteArrayDyn<'_, bool>,
         p: f64,
-        runs: Option<PyReadonlyArray2<'_, u64>>,
+        runs: Runs<'_>,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
-        let buf = slice_of(&mut out)?;
-        let ps = self.draw_pieces(buf.len(), bernoulli::WORDS_BERNOULLI, runs.as_ref())?;
-        let src = &self.source;
-        detach_pieces(py, ps, |(block, r)| {
-            bernoulli::fill_bernoulli(src, block, p, &mut buf[r])
-        })
+        self.draw_into(
+            py,
+            out,
+            bernoulli::WORDS_BERNOULLI,
+            runs,
+            |src, block, o| bernoulli::fill_bernoulli(src, block, p, o),
+        )
     }
 
     /// Fills `out` (int64) with a random permutation of `0..len(out)`.
@@ -572,13 +550,10 @@ impl Stream {
                     if xs.len() != buf.len() {
                         return Err(PyValueError::new_err("out: size differs from input"));
                     }
-                    let first = self.take_elements(buf.len(), dropout::WORDS_DROPOUT)?;
-                    let src = &self.source;
                     let len = buf.len();
-                    detach_pieces(py, pieces(first, len, dropout::WORDS_DROPOUT), |(block, r)| {
+                    return self.draw(py, len, dropout::WORDS_DROPOUT, None, |src, block, r| {
                         dropout::fill_dropout(src, block, p, &xs[r.clone()], &mut buf[r])
-                    })?;
-                    return Ok(first);
+                    });
                 }
             )*};
         }
@@ -588,8 +563,6 @@ impl Stream {
         ))
     }
 
-    /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".
-    /// Returns the first block used.
     /// Dropout of `input` into `out` (same dtype and size) as `samples` equal parts: part
     /// `j` is dropped out with the stream `child(first_sample + j)` at position 0
     /// (docs/spec.md#sample-dropout-v1). `format` names the dtype (float16 and bfloat16
@@ -606,11 +579,11 @@ impl Stream {
         format: &str,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
-        let half = match format {
-            "float16" => Some(dropout::HalfFormat::F16),
-            "bfloat16" => Some(dropout::HalfFormat::Bf16),
-            "float32" | "float64" => None,
-            _ => {
+        let half = match FloatFormat::from_name(format) {
+            Some(FloatFormat::F16) => Some(dropout::HalfFormat::F16),
+            Some(FloatFormat::Bf16) => Some(dropout::HalfFormat::Bf16),
+            Some(FloatFormat::F32 | FloatFormat::F64) => None,
+            None => {
                 return Err(PyValueError::new_err(format!(
                     "format: expected 'float32', 'float64', 'float16' or 'bfloat16', got {format:?}"
                 )))
@@ -685,6 +658,8 @@ impl Stream {
         )))
     }
 
+    /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".
+    /// Returns the first block used.
     fn fill_dropout_half(
         &self,
         py: Python<'_>,
@@ -710,17 +685,10 @@ impl Stream {
         if xs.len() != buf.len() {
             return Err(PyValueError::new_err("out: size differs from input"));
         }
-        let first = self.take_elements(buf.len(), dropout::WORDS_DROPOUT)?;
-        let src = &self.source;
         let len = buf.len();
-        detach_pieces(
-            py,
-            pieces(first, len, dropout::WORDS_DROPOUT),
-            |(block, r)| {
-                dropout::fill_dropout_half_bits(src, block, p, format, &xs[r.clone()], &mut buf[r])
-            },
-        )?;
-        Ok(first)
+        self.draw(py, len, dropout::WORDS_DROPOUT, None, |src, block, r| {
+            dropout::fill_dropout_half_bits(src, block, p, format, &xs[r.clone()], &mut buf[r])
+        })
     }
 
     /// Draws on a CUDA device: `n` elements of `method` into device memory at `out` (and
@@ -758,13 +726,7 @@ impl Stream {
                 })?
                 .extract::<f64>()
         };
-        let format = || {
-            FloatFormat::from_name(dtype).ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "dtype: expected 'float64', 'float32', 'float16' or 'bfloat16', got {dtype:?}"
-                ))
-            })
-        };
+        let format = || float_format(dtype);
         let draw = match method {
             "uniform" => Draw::Uniform(core(UniformRange::new(f(0)?, f(1)?, format()?))?),
             "normal" => {
