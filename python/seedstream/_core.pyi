@@ -25,6 +25,7 @@ __all__ = [
     "cuda_set_nvrtc",
     "cuda_source",
     "cuda_versions",
+    "fill_strided_identity",
     "get_num_threads",
     "philox4x32_10",
     "philox4x64_10",
@@ -159,6 +160,9 @@ class FeistelPermutation:
     def __len__(self) -> int: ...
     def get(self, i: int) -> int: ...
     def fill_strided(self, out: npt.NDArray[np.int64], first: int, stride: int, offset: int) -> None: ...
+
+def fill_strided_identity(n: int, out: npt.NDArray[np.int64], first: int, stride: int, offset: int) -> None:
+    """`out[k] = (offset + (first + k) * stride) % n`: the unshuffled order's strided positions."""
 
 @final
 class Pcg64Engine:

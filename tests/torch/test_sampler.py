@@ -136,3 +136,10 @@ def test_lengths_beyond_int64_are_refused():
 
 def test_spec_known_answer():
     assert list(sst.ShuffleSampler(10, seed=1)) == [5, 2, 4, 8, 3, 9, 6, 7, 1, 0]
+
+
+def test_unshuffled_shares_near_the_top_of_the_int64_range():
+    n = 2**63 - 1
+    s = sst.ShuffleSampler(n, seed=0, shuffle=False, num_replicas=3, rank=2)
+    it = iter(s)
+    assert [next(it) for _ in range(3)] == [2, 5, 8]

@@ -11,7 +11,7 @@ import torch
 
 from seedstream import Generator
 from seedstream import _validate as v
-from seedstream._core import FeistelPermutation, Stream
+from seedstream._core import FeistelPermutation, fill_strided_identity, Stream
 
 _BATCH = 4096
 # Indices are int64 (as torch's) and len(sampler) can be n.
@@ -326,5 +326,4 @@ class _Identity:
         self.n = n
 
     def fill_strided(self, out: np.ndarray, first: int, stride: int, offset: int) -> None:
-        if self.n:
-            out[:] = (offset + (first + np.arange(len(out), dtype=object)) * stride) % self.n
+        fill_strided_identity(self.n, out, first, stride, offset)

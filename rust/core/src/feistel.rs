@@ -100,29 +100,53 @@ impl FeistelPermutation {
         offset: u64,
         out: &mut [i64],
     ) -> Result<()> {
-        if self.n == 0 {
-            return if out.is_empty() {
-                Ok(())
-            } else {
-                Err(Error::invalid("out", "permutation of 0 items"))
-            };
-        }
-        let n = self.n;
-        let step = stride % n;
-        let start = (u128::from(offset) + u128::from(first) * u128::from(stride)) % u128::from(n);
-        let mut pos = start as u64;
-        for o in out.iter_mut() {
-            *o = self.get_unchecked_range(pos) as i64;
-            // pos, step < n, so one subtraction brings pos + step back below n.
-            let (next, wrapped) = pos.overflowing_add(step);
-            pos = if wrapped || next >= n {
-                next.wrapping_sub(n)
-            } else {
-                next
-            };
-        }
-        Ok(())
+        walk_strided(self.n, first, stride, offset, out, |pos| {
+            self.get_unchecked_range(pos)
+        })
     }
+}
+
+/// `out[k] = (offset + (first + k) * stride) mod n`: the same positions in the unshuffled
+/// order (a sampler with `shuffle=False`).
+pub fn fill_strided_identity(
+    n: u64,
+    first: u64,
+    stride: u64,
+    offset: u64,
+    out: &mut [i64],
+) -> Result<()> {
+    walk_strided(n, first, stride, offset, out, |pos| pos)
+}
+
+fn walk_strided(
+    n: u64,
+    first: u64,
+    stride: u64,
+    offset: u64,
+    out: &mut [i64],
+    item: impl Fn(u64) -> u64,
+) -> Result<()> {
+    if n == 0 {
+        return if out.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::invalid("out", "permutation of 0 items"))
+        };
+    }
+    let step = stride % n;
+    let start = (u128::from(offset) + u128::from(first) * u128::from(stride)) % u128::from(n);
+    let mut pos = start as u64;
+    for o in out.iter_mut() {
+        *o = item(pos) as i64;
+        // pos, step < n, so one subtraction brings pos + step back below n.
+        let (next, wrapped) = pos.overflowing_add(step);
+        pos = if wrapped || next >= n {
+            next.wrapping_sub(n)
+        } else {
+            next
+        };
+    }
+    Ok(())
 }
 
 #[cfg(test)]

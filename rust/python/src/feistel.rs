@@ -4,7 +4,7 @@ use numpy::PyReadwriteArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use seedstream_core::feistel::{FeistelPermutation as Core, FEISTEL_ROUNDS};
+use seedstream_core::feistel::{self, FeistelPermutation as Core, FEISTEL_ROUNDS};
 
 use crate::errors::core;
 
@@ -62,4 +62,27 @@ impl FeistelPermutation {
             .map_err(crate::errors::CoreError)?;
         Ok(())
     }
+}
+
+/// `out[k] = (offset + (first + k) * stride) % n`: the unshuffled order's strided positions.
+#[pyfunction]
+pub fn fill_strided_identity(
+    py: Python<'_>,
+    n: u64,
+    mut out: PyReadwriteArray1<'_, i64>,
+    first: u64,
+    stride: u64,
+    offset: u64,
+) -> PyResult<()> {
+    if n > 1 << 63 {
+        return Err(PyValueError::new_err(format!(
+            "n: expected at most 2**63 items (int64 indices), got {n}"
+        )));
+    }
+    let buf = out
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err("out: must be C-contiguous"))?;
+    py.detach(|| feistel::fill_strided_identity(n, first, stride, offset, buf))
+        .map_err(crate::errors::CoreError)?;
+    Ok(())
 }

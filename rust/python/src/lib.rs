@@ -184,6 +184,7 @@ fn _detmath<'py>(
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(feistel::fill_strided_identity, m)?)?;
     m.add_function(wrap_pyfunction!(philox4x32_10, m)?)?;
     m.add_function(wrap_pyfunction!(philox4x64_10, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
