@@ -56,7 +56,7 @@ def test_compiled_dropout_is_one_graph_with_the_eager_masks(backend):
 def test_named_dropout_op_passes_torch_library_checks():
     x = torch.linspace(-1, 1, 24, dtype=torch.float64).reshape(4, 6).requires_grad_()
     d = sst.Dropout(0.4, seed=3, name="d")
-    args = (x, 0.4, d._algorithm, d._key, "d", torch.tensor(2))
+    args = (x, 0.4, d._algorithm, d._key, "d", torch.tensor(2), -1)
     torch.library.opcheck(torch.ops.seedstream.named_dropout.default, args)
     assert torch.autograd.gradgradcheck(
         lambda t: torch.ops.seedstream.named_dropout(t, *args[1:]) ** 2, (x,)

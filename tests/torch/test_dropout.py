@@ -133,3 +133,32 @@ def test_forward_called_directly_takes_the_next_step():
     drop(x)
     assert torch.equal(drop.forward(x), dropout(x, 0.5, generator=ss.Generator(1).child("d", 1)))
     assert int(drop.step) == 2
+
+
+def test_ranks_get_different_masks_unless_asked():
+    x = torch.ones(4096)
+    masks = {r: sst.Dropout(0.5, seed=2, name="d", rank=r)(x) for r in (None, 0, 1)}
+    assert not torch.equal(masks[0], masks[1])
+    assert not torch.equal(masks[None], masks[0])
+    # rank r is the stream child(name, step, r); no rank is child(name, step)
+    want = dropout(x, 0.5, generator=ss.Generator(2).child("d", 0, 1))
+    assert torch.equal(masks[1], want)
+    assert torch.equal(masks[None], dropout(x, 0.5, generator=ss.Generator(2).child("d", 0)))
+    # "auto" without torch.distributed is no rank: the masks of a single process are unchanged
+    assert torch.equal(sst.Dropout(0.5, seed=2, name="d")(x), masks[None])
+    with pytest.raises(ValueError, match="^rank:"):
+        sst.Dropout(0.5, seed=2, name="d", rank=-1)
+
+
+def test_auto_rank_follows_torch_distributed(tmp_path):
+    import torch.distributed as dist
+
+    x = torch.ones(4096)
+    plain = sst.Dropout(0.5, seed=2, name="d")(x)
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path}/pg", rank=0, world_size=1)
+    try:
+        got = sst.Dropout(0.5, seed=2, name="d")(x)
+    finally:
+        dist.destroy_process_group()
+    assert torch.equal(got, dropout(x, 0.5, generator=ss.Generator(2).child("d", 0, 0)))
+    assert not torch.equal(got, plain)

@@ -19,7 +19,10 @@ class Dropout(torch.nn.Module):
     The step lives in the ``step`` buffer, increments on each training forward and is saved
     in ``state_dict``, so a resumed run continues with the next masks. A checkpoint saved
     before ``torch.nn.Dropout`` was swapped for this module (so without ``step``) loads with
-    ``strict=True`` and keeps the current step. Same scaling as ``torch.nn.Dropout``;
+    ``strict=True`` and keeps the current step. With ``rank`` (default ``"auto"``: the
+    process's rank once ``torch.distributed`` is initialised, checked at each call; ``None``:
+    no rank; an int: that rank) the key is ``child(name, t, rank)``, so data-parallel ranks
+    draw different masks for their different data. Same scaling as ``torch.nn.Dropout``;
     backward regenerates the mask instead of storing it.
 
     A module called several times in one forward uses the next step at each call. Under
@@ -31,7 +34,7 @@ class Dropout(torch.nn.Module):
     raises ``RuntimeError`` rather than drawing a new mask.
     """
 
-    def __init__(self, p: float = 0.5, *, seed: Union[int, str], name: str) -> None:
+    def __init__(self, p: float = 0.5, *, seed: Union[int, str], name: str, rank: Any = "auto") -> None:
         super().__init__()
         prob = dropout_probability(p)
         if not isinstance(name, str):
@@ -40,6 +43,9 @@ class Dropout(torch.nn.Module):
         self.p = prob
         self.seed = seed
         self.name = name
+        if rank != "auto":
+            _patch.current_rank(rank)  # checks it
+        self.rank = rank
         root = Generator(seed)
         self._algorithm, self._key = root.stream.algorithm, root.stream.key.hex()
         self.register_buffer("step", torch.zeros((), dtype=torch.int64))
@@ -68,7 +74,8 @@ class Dropout(torch.nn.Module):
             self.step.add_(1)
         if self.p == 0.0:  # the step still moves, so p never shifts later masks
             return x
-        return named_dropout(x, self.p, self._algorithm, self._key, self.name, step)
+        rank = _patch.current_rank(self.rank)
+        return named_dropout(x, self.p, self._algorithm, self._key, self.name, step, -1 if rank is None else rank)
 
     def __setstate__(self, state: Any) -> None:
         super().__setstate__(state)

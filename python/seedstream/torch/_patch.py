@@ -571,6 +571,12 @@ def _may_be_recomputed() -> bool:
     return not torch.is_grad_enabled() or torch._C._autograd._top_saved_tensors_default_hooks(False) is not None
 
 
+def current_rank(rank: Any) -> Optional[int]:
+    """The rank a ``rank=`` argument ("auto", None or an int >= 0) stands for now
+    (``"auto"``: torch.distributed's, if it is initialised); ValueError for other values."""
+    return _rank(rank)
+
+
 def _rank(rank: Any) -> Optional[int]:
     if rank == "auto":
         dist = torch.distributed

@@ -4,7 +4,7 @@ channel-wise dropout, and attention with dropout drawn from a stream."""
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -79,37 +79,43 @@ class _Dropout(torch.autograd.Function):
         return _Dropout.apply(grad, ctx.p, Stream.from_key(algorithm, key, first)), None, None
 
 
-def _named_stream(algorithm: str, key: str, name: str, step: int) -> Stream:
-    """``Generator(seed).child(name, step)`` at position 0, from the root's hex key."""
-    return Stream.from_key(algorithm, bytes.fromhex(key), 0).child([name, step])
+def _named_stream(algorithm: str, key: str, name: str, step: int, rank: int) -> Stream:
+    """``Generator(seed).child(name, step)`` (``child(name, step, rank)`` for a rank >= 0)
+    at position 0, from the root's hex key."""
+    names: List[Any] = [name, step] if rank < 0 else [name, step, rank]
+    return Stream.from_key(algorithm, bytes.fromhex(key), 0).child(names)
 
 
 # One opaque op for a module's dropout, so torch.compile traces it without a graph break:
 # the step arrives as a tensor (read inside the op, never in the traced code), the key as
 # strings, and the backward is the same op, which keeps it differentiable.
 @torch.library.custom_op("seedstream::named_dropout", mutates_args=())
-def named_dropout(x: torch.Tensor, p: float, algorithm: str, key: str, name: str, step: torch.Tensor) -> torch.Tensor:
-    """dropout-v1 of ``x`` with the stream ``child(name, step)`` of the root whose
-    algorithm and hex key are given (``seedstream.torch.Dropout``'s mask at that step)."""
-    out, _ = _apply(_named_stream(algorithm, key, name, int(step)), x, p)
+def named_dropout(
+    x: torch.Tensor, p: float, algorithm: str, key: str, name: str, step: torch.Tensor, rank: int
+) -> torch.Tensor:
+    """dropout-v1 of ``x`` with the stream ``child(name, step)`` (``child(name, step, rank)``
+    for ``rank >= 0``) of the root whose algorithm and hex key are given
+    (``seedstream.torch.Dropout``'s mask at that step)."""
+    out, _ = _apply(_named_stream(algorithm, key, name, int(step), rank), x, p)
     return out
 
 
 @named_dropout.register_fake
 def _named_dropout_fake(
-    x: torch.Tensor, p: float, algorithm: str, key: str, name: str, step: torch.Tensor
+    x: torch.Tensor, p: float, algorithm: str, key: str, name: str, step: torch.Tensor, rank: int
 ) -> torch.Tensor:
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
 def _named_dropout_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
-    _, ctx.p, ctx.algorithm, ctx.key, ctx.name, step = inputs
+    _, ctx.p, ctx.algorithm, ctx.key, ctx.name, step, ctx.rank = inputs
     ctx.save_for_backward(step)
 
 
 def _named_dropout_backward(ctx: Any, grad: torch.Tensor) -> Any:
     (step,) = ctx.saved_tensors
-    return named_dropout(grad, ctx.p, ctx.algorithm, ctx.key, ctx.name, step), None, None, None, None, None
+    grad_x = named_dropout(grad, ctx.p, ctx.algorithm, ctx.key, ctx.name, step, ctx.rank)
+    return grad_x, None, None, None, None, None, None
 
 
 named_dropout.register_autograd(_named_dropout_backward, setup_context=_named_dropout_setup)
