@@ -1,5 +1,4 @@
-"""Frozen golden digests (seedstream/golden/v1, made by tests/golden/v1): the bits of every
-method never change."""
+"""Frozen golden digests (tests/golden/v1): the bits of every method never change."""
 
 import importlib.util
 import json
@@ -7,10 +6,7 @@ import pathlib
 
 import pytest
 
-# The digests ship in the package, where `python -m seedstream` reads them: one copy.
-from seedstream._selfcheck import DIGESTS
-
-GOLDEN = pathlib.Path(__file__).with_name("golden") / "v1"  # the scripts that made the digests
+GOLDEN = pathlib.Path(__file__).with_name("golden") / "v1"
 
 
 def _load_maker():
@@ -21,7 +17,7 @@ def _load_maker():
 
 
 MAKER = _load_maker()
-FROZEN = json.loads((DIGESTS / "digests.json").read_text())
+FROZEN = json.loads((GOLDEN / "digests.json").read_text())
 
 
 def test_golden_file_covers_every_case():
@@ -48,7 +44,7 @@ def test_golden_digests(algorithm):
 
 
 # ------------------------------------------------------------------------------------
-# Continuous distributions: digests_distributions.json
+# Continuous distributions: tests/golden/v1/digests_distributions.json
 # ------------------------------------------------------------------------------------
 def _load(name):
     spec = importlib.util.spec_from_file_location(name, GOLDEN / f"{name}.py")
@@ -58,7 +54,7 @@ def _load(name):
 
 
 DIST_MAKER = _load("make_digests_distributions")
-DIST_FROZEN = json.loads((DIGESTS / "digests_distributions.json").read_text())
+DIST_FROZEN = json.loads((GOLDEN / "digests_distributions.json").read_text())
 
 
 def test_distribution_golden_file_covers_every_case():
@@ -74,3 +70,11 @@ def test_distribution_golden_digests(algorithm):
             if DIST_MAKER.digest(DIST_MAKER.draw(make(), method, kwargs, dtype)) != DIST_FROZEN["digests"][key]:
                 mismatches.append(key)
     assert not mismatches, f"output changed for {mismatches}"
+
+
+@pytest.mark.parametrize("name", ["digests.json", "digests_distributions.json"])
+def test_the_package_ships_the_frozen_digests_unchanged(name):
+    """`python -m seedstream` checks the copy shipped in the package; it is these files."""
+    from seedstream._selfcheck import DIGESTS
+
+    assert (DIGESTS / name).read_bytes() == (GOLDEN / name).read_bytes()

@@ -20,8 +20,8 @@ from seedstream import _core
 from seedstream._bench.timer import time_calls
 
 N_GOLDEN = 65_536
-# The frozen golden digests, one copy: shipped here for this check, read by tests/test_golden.py
-# and written once by the scripts in tests/golden/v1. SHA-256 of the LE bytes of 65,536
+# The frozen golden digests of tests/golden/v1, shipped with the package for this check
+# (tests/test_golden.py asserts the files are byte-identical). SHA-256 of the LE bytes of 65,536
 # outputs (16-bit formats as their uint16 bits), by "algorithm|seed|case[|dtype]".
 DIGESTS = pathlib.Path(__file__).with_name("golden") / "v1"
 FROZEN: Dict[str, str] = {

@@ -1,6 +1,4 @@
-"""Writes python/seedstream/golden/v1/digests.json (shipped with the package, which the
-self-check and tests/test_golden.py read): SHA-256 of the first 65,536 outputs of each
-golden case.
+"""Writes digests.json: SHA-256 of the first 65,536 outputs of each golden case.
 
 Run once when a mapping version is added; never rerun to make a test pass. These digests
 are frozen: a change of output is a new version in a new directory (docs/spec.md#versions).
@@ -67,7 +65,7 @@ def compute() -> dict:
 
 
 if __name__ == "__main__":
-    path = pathlib.Path(__file__).resolve().parents[3] / "python" / "seedstream" / "golden" / "v1" / "digests.json"
+    path = pathlib.Path(__file__).with_name("digests.json")
     if path.exists() and "--force" not in sys.argv:
         sys.exit(f"{path} exists and is frozen; a new output version goes in a new directory")
     path.write_text(json.dumps({"n": N, "digests": compute()}, indent=1, sort_keys=True) + "\n")

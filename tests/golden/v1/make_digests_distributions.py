@@ -1,7 +1,6 @@
-"""Writes python/seedstream/golden/v1/digests_distributions.json (shipped with the package,
-beside digests.json): SHA-256 of the first 65,536 outputs of each golden case of the
-continuous distributions (normal-v1, uniform-v1, truncated-normal-v1) in every output
-format. float16 and bfloat16 are hashed as their little-endian uint16 bits.
+"""Writes digests_distributions.json: SHA-256 of the first 65,536 outputs of each golden
+case of the continuous distributions (normal-v1, uniform-v1, truncated-normal-v1) in
+every output format. float16 and bfloat16 are hashed as their little-endian uint16 bits.
 
 Run once when a mapping version is added; never rerun to make a test pass. These digests
 are frozen: a change of output is a new version in a new directory (docs/spec.md#versions).
@@ -73,7 +72,7 @@ def compute() -> dict:
 
 
 if __name__ == "__main__":
-    path = HERE.parents[2] / "python" / "seedstream" / "golden" / "v1" / "digests_distributions.json"
+    path = HERE / "digests_distributions.json"
     if path.exists() and "--force" not in sys.argv:
         sys.exit(f"{path} exists and is frozen; a new output version goes in a new directory")
     path.write_text(json.dumps({"n": N, "digests": compute()}, indent=1, sort_keys=True) + "\n")
