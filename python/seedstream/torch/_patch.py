@@ -93,17 +93,30 @@ class _Scope:
         """The step a ``seedstream.torch.Dropout`` uses now; advances it in a live pass."""
         c, key = self.counts, id(module)
         if self.live:  # the buffer, which may have moved outside tracked calls
-            step = int(module.step)
+            step = _buffer_value(module)
             c.first.setdefault(key, step)
         else:
             known = c.counts.get(key)
-            step = c.first.setdefault(key, int(module.step)) if known is None else known
+            step = c.first.setdefault(key, _buffer_value(module)) if known is None else known
         c.counts[key] = step + 1
         self.drew = True
         if self.live:
             with torch.no_grad():
                 module.step.fill_(step + 1)
+            module._seedstream_step_seen = (module.step, module.step._version, step + 1)
         return step
+
+
+def _buffer_value(module: torch.nn.Module) -> int:
+    """``int(module.step)``, read back only when something other than the last tracked call
+    wrote the buffer (a restore, ``load_state_dict``, ``model.to``): on a GPU a read waits."""
+    buf = module.step
+    seen = getattr(module, "_seedstream_step_seen", None)
+    if seen is not None and seen[0] is buf and seen[1] == buf._version:
+        return int(seen[2])
+    value = int(buf)
+    module._seedstream_step_seen = (buf, buf._version, value)
+    return value
 
 
 def _p(args: Tuple[Any, ...], kwargs: Dict[str, Any], i: int, name: str, default: Any) -> Any:
