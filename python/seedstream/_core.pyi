@@ -136,6 +136,9 @@ class Stream:
         first_sample: int,
         format: str,
     ) -> None: ...
+    def fill_sample_bernoulli(
+        self, out: npt.NDArray[np.bool_], p: float, samples: int, first_sample: int
+    ) -> None: ...
     def fill_dropout_half(
         self, input: npt.NDArray[np.uint16], out: npt.NDArray[np.uint16], p: float, format: str
     ) -> int: ...

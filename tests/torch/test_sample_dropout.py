@@ -121,12 +121,9 @@ def test_patch_samples_checkpoint_recompute():
     assert torch.equal(out, plain) and torch.equal(x.grad, g_plain)
 
 
-def test_patch_samples_rejects_channel_dropout_and_bad_args():
+def test_patch_samples_rejects_bad_args():
     model = torch.nn.Sequential(torch.nn.Dropout2d(0.5))
     patch = patch_dropout(model, seed=1)
-    with pytest.raises(ValueError, match="^model: channel dropout"):
-        with patch.samples(step=0, offset=0):
-            model(torch.ones(2, 3, 4, 4))
     with pytest.raises(ValueError, match="^offset:"):
         with patch.samples(step=0, offset=-2):
             pass
@@ -159,3 +156,149 @@ def test_sharded_sample_errors():
         sf.sample_dropout(x, 0.5, generator=g, sample_shape=(5, 1), element_offset=(0, 0))
     with pytest.raises(ValueError, match="^element_offset:"):
         sf.sample_dropout(x, 0.5, generator=g, sample_shape=(4,), element_offset=(2,))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_each_sample_gets_the_channel_mask_of_its_child_stream(dtype):
+    g = Generator(4).child("conv", 2)
+    x = (torch.rand(6, 5, 3, 2) + 1).to(dtype).requires_grad_(dtype == torch.float64)
+    out = sf.sample_channel_dropout(x, 0.4, generator=g, sample_offset=30)
+    for j in range(6):
+        want = sf.channel_dropout(x[j].detach(), 0.4, generator=g.child(30 + j), mask_dims=1)
+        assert torch.equal(out[j].detach(), want)
+    dropped = out.detach() == 0
+    assert torch.equal(dropped, dropped[:, :, :1, :1].expand_as(dropped))  # whole channels
+    assert 0 < dropped.float().mean() < 1 and g.position == 0
+    if x.requires_grad:
+        out.sum().backward()
+        assert torch.equal(x.grad == 0, dropped)
+
+
+def test_sample_channel_dropout_errors_and_identity():
+    g = Generator(0)
+    with pytest.raises(ValueError, match="^x:"):
+        sf.sample_channel_dropout(torch.ones(4), 0.5, generator=g)
+    with pytest.raises(ValueError, match="^sample_offset:"):
+        sf.sample_channel_dropout(torch.ones(2, 2), 0.5, generator=g, sample_offset=-1)
+    with pytest.raises(ValueError, match="^sample_offset:"):
+        sf.sample_channel_dropout(torch.ones(3, 2), 0.5, generator=g, sample_offset=2**64 - 2)
+    with pytest.raises(ValueError, match="^p:"):
+        sf.sample_channel_dropout(torch.ones(2, 2), -0.5, generator=g)
+    x = torch.ones(2, 3, 4)
+    assert sf.sample_channel_dropout(x, 0.0, generator=g) is x
+    assert sf.sample_channel_dropout(x, 0.5, generator=g, training=False) is x
+    assert sf.sample_channel_dropout(torch.ones(0, 3, 4), 0.5, generator=g).shape == (0, 3, 4)
+
+
+SPLITS = ([8], [4, 4], [2, 2, 2, 2], [3, 5])
+
+
+def _split_runs(patch, step, fn, *tensors):
+    """fn over the whole batch, then over each split (offset = first sample's index)."""
+    runs = []
+    for split in SPLITS:
+        outs, lo = [], 0
+        for n in split:
+            with patch.samples(step, lo):
+                outs.append(fn(*(t[lo:lo + n] for t in tensors)))
+            lo += n
+        runs.append(outs)
+    return runs
+
+
+@pytest.mark.parametrize("module, shape", [
+    (torch.nn.Dropout1d(0.5), (8, 6, 5)),
+    (torch.nn.Dropout2d(0.5), (8, 6, 3, 3)),
+    (torch.nn.Dropout3d(0.5), (8, 6, 2, 2, 2)),
+], ids=["1d", "2d", "3d"])
+def test_channel_dropout_masks_do_not_depend_on_the_split(module, shape):
+    net = torch.nn.Sequential(module)
+    patch = patch_dropout(net, seed=12)
+    x = torch.rand(shape) + 1
+    runs = _split_runs(patch, 4, net, x)
+    whole = runs[0][0]
+    for outs in runs[1:]:
+        assert torch.equal(torch.cat(outs), whole)
+    want = sf.sample_channel_dropout(x, 0.5, generator=Generator(12).child("0", 4, 0), sample_offset=0)
+    assert torch.equal(whole, want)
+
+
+def test_channel_dropout_unbatched_input_is_an_error():
+    for module, shape in ((torch.nn.Dropout1d(0.5), (6, 5)), (torch.nn.Dropout3d(0.5), (6, 2, 2, 2))):
+        net = torch.nn.Sequential(module)
+        patch = patch_dropout(net, seed=1)
+        with pytest.raises(ValueError, match="^input: dropout.d in module '0' got an unbatched"):
+            with patch.samples(0, 0):
+                net(torch.ones(shape))
+
+
+def _attention_masks(p, seed, path, step, k, shape):
+    """The per-sample masks the spec gives attention weights of `shape` (N, heads, L, S)."""
+    g = Generator(seed).child(path, step, k)
+    return sf.sample_dropout(torch.ones(shape), p, generator=g, sample_offset=0) == 0
+
+
+def test_multihead_attention_weights_masks_do_not_depend_on_the_split():
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
+    patch = patch_dropout(mha, seed=3)
+    x = torch.randn(8, 5, 8)
+
+    def weights(t):
+        return mha(t, t, t, need_weights=True, average_attn_weights=False)[1]
+
+    runs = _split_runs(patch, 7, weights, x)
+    whole = runs[0][0]
+    assert torch.equal(whole == 0, _attention_masks(0.5, 3, "", 7, 0, (8, 2, 5, 5)))
+    for outs in runs[1:]:
+        assert torch.equal(torch.cat(outs) == 0, whole == 0)
+        torch.testing.assert_close(torch.cat(outs), whole)
+
+    # The SDPA path (need_weights=False) draws the same per-sample masks.
+    def output(t):
+        return mha(t, t, t, need_weights=False)[0]
+
+    with patch.samples(7, 0):
+        got = output(x)
+    with patch.samples(7, 0), torch.no_grad():  # the weights' own path, undropped
+        mha.eval()
+        w_plain = weights(x)
+        mha.train()
+    v = torch.nn.functional.linear(x, mha.in_proj_weight[16:], mha.in_proj_bias[16:])
+    v = v.view(8, 5, 2, 4).transpose(1, 2)
+    dropped = torch.where(whole == 0, 0.0, w_plain * 2.0)
+    want = (dropped @ v).transpose(1, 2).reshape(8, 5, 8)
+    torch.testing.assert_close(got, mha.out_proj(want))
+    for outs in _split_runs(patch, 7, output, x)[1:]:
+        torch.testing.assert_close(torch.cat(outs), got)
+
+
+def test_sdpa_masks_do_not_depend_on_the_split():
+    class Attn(torch.nn.Module):
+        def forward(self, q, k, v):
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=0.3)
+
+    attn = Attn()
+    patch = patch_dropout(attn, seed=8)
+    q, k = torch.randn(8, 2, 4, 3), torch.randn(8, 2, 6, 3)
+    eye = torch.eye(6).expand(8, 2, 6, 6)  # the output is the dropped-out weights
+    runs = _split_runs(patch, 1, attn, q, k, eye)
+    whole = runs[0][0]
+    assert torch.equal(whole == 0, _attention_masks(0.3, 8, "", 1, 0, (8, 2, 4, 6)))
+    for outs in runs[1:]:
+        assert torch.equal(torch.cat(outs) == 0, whole == 0)
+        torch.testing.assert_close(torch.cat(outs), whole)
+    g = Generator(8).child("", 1, 0)
+    want = sf.scaled_dot_product_attention(q, k, eye, dropout_p=0.3, generator=g, sample_offset=0)
+    assert torch.equal(whole, want)
+
+
+def test_attention_unbatched_query_is_an_error():
+    mha = torch.nn.MultiheadAttention(8, 2, dropout=0.5)
+    patch = patch_dropout(mha, seed=1)
+    x = torch.ones(3, 8)
+    with pytest.raises(ValueError, match="^query: attention in module '' got an unbatched"):
+        with patch.samples(0, 0):
+            mha(x, x, x)
+    with pytest.raises(ValueError, match="^query:"):
+        sf.scaled_dot_product_attention(x, x, x, dropout_p=0.5, generator=Generator(0), sample_offset=0)

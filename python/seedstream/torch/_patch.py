@@ -141,7 +141,9 @@ class _DropoutMode(TorchFunctionMode):
         return self.scope.tracker.here().path_stack[-1]  # type: ignore[no-any-return]
 
 
-def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
+def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any, samples: Optional[int] = None) -> Any:
+    """``samples``: the number of samples in ``input`` when dimension 0 is not the sample
+    dimension (MultiheadAttention's weights, ``(N * heads, L, S)``)."""
     x, p = _p(args, kwargs, 0, "input", None), _p(args, kwargs, 1, "p", 0.5)
     training = _p(args, kwargs, 2, "training", kwargs.get("train", True))  # torch.dropout: train
     inplace = _p(args, kwargs, 3, "inplace", False)
@@ -150,8 +152,12 @@ def _dropout(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
     # p = 0 takes its key too (and returns x), so changing p never shifts another mask.
     offset = mode.scope.counts.sample_offset
     if offset is not None:
-        out = sf.sample_dropout(x, p, generator=mode.scope.generator(mode.path()), sample_offset=offset)
-        return x.copy_(out) if inplace else out
+        g = mode.scope.generator(mode.path())
+        if samples is None:
+            out = sf.sample_dropout(x, p, generator=g, sample_offset=offset)
+        else:
+            out = sf.sample_dropout(x.reshape(samples, -1), p, generator=g, sample_offset=offset).reshape(x.shape)
+        return x.copy_(out) if inplace and out is not x else out
     out = sf.dropout(x, p, generator=mode.scope.generator(mode.path()))
     return x.copy_(out) if inplace and out is not x else out
 
@@ -162,7 +168,16 @@ def _channel(unbatched_dim: Optional[int]) -> Any:
         training, inplace = _p(args, kwargs, 2, "training", True), _p(args, kwargs, 3, "inplace", False)
         if not training:
             return x
-        _no_samples(mode, "channel dropout")
+        offset = mode.scope.counts.sample_offset
+        if offset is not None:
+            if x.dim() == unbatched_dim or x.dim() < 2:
+                raise ValueError(
+                    f"input: {func.__name__} in module {mode.path()!r} got an unbatched input of "
+                    f"shape {tuple(x.shape)}; per-sample keys need a sample dimension (dimension 0)"
+                )
+            g = mode.scope.generator(mode.path())
+            out = sf.sample_channel_dropout(x, p, generator=g, sample_offset=offset)
+            return x.copy_(out) if inplace and out is not x else out
         # As torch: a mask per (sample, channel); per channel for unbatched input.
         dims = 1 if x.dim() == unbatched_dim else min(2, x.dim())
         out = sf.channel_dropout(x, p, generator=mode.scope.generator(mode.path()), mask_dims=dims)
@@ -171,11 +186,12 @@ def _channel(unbatched_dim: Optional[int]) -> Any:
     return handler
 
 
-def _no_samples(mode: _DropoutMode, what: str) -> None:
-    if mode.scope.counts.sample_offset is not None:
+def _unbatched(mode: _DropoutMode, query: Any, least: int) -> None:
+    """Per-sample keys need a sample dimension: a clear error for an unbatched query."""
+    if mode.scope.counts.sample_offset is not None and isinstance(query, torch.Tensor) and query.dim() < least:
         raise ValueError(
-            f"model: {what} in module {mode.path()!r} has no per-sample keys; inside "
-            "DropoutPatch.samples() only F.dropout / nn.Dropout are supported"
+            f"query: attention in module {mode.path()!r} got an unbatched query of shape "
+            f"{tuple(query.shape)}; per-sample keys need a sample dimension"
         )
 
 
@@ -185,8 +201,9 @@ def _sdpa(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
     a = {n: _p(args, kwargs, i, n, d) for i, (n, d) in enumerate(zip(names, defaults))}
     if a["dropout_p"] == 0.0:
         return func(*args, **kwargs)
-    _no_samples(mode, "attention dropout")
-    return sf.scaled_dot_product_attention(**a, generator=mode.scope.generator(mode.path()))
+    _unbatched(mode, a["query"], 3)
+    g = mode.scope.generator(mode.path())
+    return sf.scaled_dot_product_attention(**a, generator=g, sample_offset=mode.scope.counts.sample_offset)
 
 
 _F_DROPOUT, _F_SDPA = F.dropout, F.scaled_dot_product_attention
@@ -194,13 +211,18 @@ _mha_calls = [0]
 
 
 def _routed_dropout(*args: Any, **kwargs: Any) -> Any:
-    mode = getattr(_local, "mha", None)
-    return _F_DROPOUT(*args, **kwargs) if mode is None else _dropout(mode, _F_DROPOUT, args, kwargs)
+    routed = getattr(_local, "mha", None)
+    if routed is None:
+        return _F_DROPOUT(*args, **kwargs)
+    # The attention weights, (N * heads, L, S) with each sample's heads together: per-sample
+    # keys see them as (N, heads, L, S), as the SDPA path does.
+    mode, batch = routed
+    return _dropout(mode, _F_DROPOUT, args, kwargs, samples=batch)
 
 
 def _routed_sdpa(*args: Any, **kwargs: Any) -> Any:
-    mode = getattr(_local, "mha", None)
-    return _F_SDPA(*args, **kwargs) if mode is None else _sdpa(mode, _F_SDPA, args, kwargs)
+    routed = getattr(_local, "mha", None)
+    return _F_SDPA(*args, **kwargs) if routed is None else _sdpa(routed[0], _F_SDPA, args, kwargs)
 
 
 def _mha(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
@@ -208,8 +230,10 @@ def _mha(mode: _DropoutMode, func: Any, args: Any, kwargs: Any) -> Any:
     # their module-level names. A mode cannot see them (torch runs a handled function with
     # the mode off, and re-entering it would dispatch this same function again), so for
     # the duration of the call those names point to routers that act for this thread only.
+    query = _p(args, kwargs, 0, "query", None)
+    _unbatched(mode, query, 3)  # (L, N, E) batched, (L, E) unbatched
     outer = getattr(_local, "mha", None)
-    _local.mha = mode
+    _local.mha = (mode, int(query.shape[1]) if query.dim() == 3 else None)
     if _mha_calls[0] == 0:
         F.dropout, F.scaled_dot_product_attention = _routed_dropout, _routed_sdpa  # type: ignore[assignment]
     _mha_calls[0] += 1
@@ -397,12 +421,14 @@ class DropoutPatch(_Tracker):
         Sample ``j`` of a dropout's input (dimension 0) is the sample with global index
         ``offset + j``; the ``k``-th dropout attributed to module path ``q`` in a pass gives
         it the mask of :func:`seedstream.torch.functional.sample_dropout` with the generator
-        ``Generator(seed).child(q, step, k)``. ``step`` is the training step (the same for
-        every micro-batch of a step); the rank is not part of the key. So the masks of every
-        sample are the same on 1 or N data-parallel processes and for any micro-batch split,
-        when each process passes the global index of its first sample. Only ``F.dropout``
-        (``nn.Dropout``) is supported here: channel and attention dropout raise ValueError;
-        ``seedstream.torch.Dropout`` modules keep their own keys.
+        ``Generator(seed).child(q, step, k)``; channel dropout (``Dropout1d/2d/3d``) gives it
+        :func:`~seedstream.torch.functional.sample_channel_dropout` and attention dropout
+        (``nn.MultiheadAttention``, ``F.scaled_dot_product_attention``) drops its
+        ``(heads, L, S)`` weights with ``sample_dropout``. ``step`` is the training step (the
+        same for every micro-batch of a step); the rank is not part of the key. So the masks
+        of every sample are the same on 1 or N data-parallel processes and for any
+        micro-batch split, when each process passes the global index of its first sample.
+        An unbatched input to channel or attention dropout raises ValueError.
         """
         st = v.index(step, "step", "an int")
         off = v.index(offset, "offset", "an int")

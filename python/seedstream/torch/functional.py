@@ -183,6 +183,7 @@ def scaled_dot_product_attention(
     enable_gqa: bool = False,
     *,
     generator: Generator,
+    sample_offset: Optional[int] = None,
 ) -> torch.Tensor:
     """``torch.nn.functional.scaled_dot_product_attention`` whose attention-probability
     dropout is :func:`dropout` drawn from ``generator`` (mask over the ``(..., L, S)``
@@ -191,7 +192,17 @@ def scaled_dot_product_attention(
     are materialised, and backward keeps the softmax output and the dropped-out weights
     (two tensors of ``batch * heads * L * S`` elements) where a fused kernel keeps
     ``O(batch * heads * L)``.
+
+    With ``sample_offset`` (per-sample keys), dimension 0 of ``query`` indexes samples and
+    the weights ``(N, ..., L, S)`` are dropped out by :func:`sample_dropout`: sample ``j``
+    gets dropout-v1 of its own ``(..., L, S)`` weights from ``generator.child(sample_offset
+    + j)``, whatever the batch size (docs/spec.md#attention-dropout-v1).
     """
+    if sample_offset is not None and query.dim() < 3:
+        raise ValueError(
+            f"query: per-sample keys need a batch dimension, (N, ..., L, E); got an unbatched "
+            f"query of shape {tuple(query.shape)}"
+        )
     if dropout_p == 0.0:
         return torch.nn.functional.scaled_dot_product_attention(
             query, key, value, attn_mask, 0.0, is_causal, scale, enable_gqa=enable_gqa
@@ -210,7 +221,11 @@ def scaled_dot_product_attention(
             scores = scores.masked_fill(~attn_mask, float("-inf"))
         else:
             scores = scores + attn_mask
-    weights = dropout(torch.softmax(scores, dim=-1), dropout_p, generator=generator)
+    weights = torch.softmax(scores, dim=-1)
+    if sample_offset is None:
+        weights = dropout(weights, dropout_p, generator=generator)
+    else:
+        weights = sample_dropout(weights, dropout_p, generator=generator, sample_offset=sample_offset)
     return weights @ value
 
 
@@ -311,3 +326,34 @@ def sample_dropout(
     if box is not None:
         return _sample_box_dropout(x, prob, generator, off, *box)
     return _SampleDropout.apply(x, prob, generator.stream, off)
+
+
+def sample_channel_dropout(
+    x: torch.Tensor, p: float = 0.5, *, generator: Generator, sample_offset: int = 0, training: bool = True
+) -> torch.Tensor:
+    """Channel-wise dropout (``Dropout1d/2d/3d``) whose masks do not depend on how a batch is
+    split: ``x`` is ``(N, C, ...)`` and sample ``x[j]``, the sample with global index
+    ``sample_offset + j``, gets :func:`channel_dropout` with ``mask_dims=1`` from
+    ``generator.child(sample_offset + j)`` at position 0: its ``C`` channel entries are that
+    stream's ``bernoulli(p, size=C)`` (docs/spec.md#sample-channel-dropout-v1).
+    ``generator``'s position is neither used nor moved. All masks come from one call into
+    the core; the boolean ``(N, C)`` mask is kept for backward.
+    """
+    prob = _check(x, p, generator)
+    off = v.index(sample_offset, "sample_offset", "an int")
+    if off < 0:
+        raise ValueError(f"sample_offset: expected an int >= 0, got {off}")
+    if x.dim() < 2:
+        raise ValueError(f"x: expected (N, C, ...) with a sample dimension, got shape {tuple(x.shape)}")
+    if not training or prob == 0.0:
+        return x
+    n, c = int(x.shape[0]), int(x.shape[1])
+    if x.device.type == "meta":
+        return torch.empty_like(x, memory_format=torch.contiguous_format)
+    dropped = np.empty((n, c), dtype=np.bool_)
+    if dropped.size:
+        generator.stream.fill_sample_bernoulli(dropped, prob, n, off)
+    mask = torch.from_numpy(dropped).reshape((n, c) + (1,) * (x.dim() - 2)).to(x.device)
+    scale = 0.0 if prob >= 1.0 else 1.0 / (1.0 - prob)
+    # As channel_dropout: the product in the tensor's compute type is dropout-v1's rule.
+    return torch.where(mask, x.new_zeros(()), x * scale)

@@ -18,7 +18,9 @@ use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::Normal;
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
-use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
+use seedstream_core::distr::{
+    bernoulli, bits, dropout, integers, per_sample, permutation, uniform,
+};
 use seedstream_core::fill::{blocks_for, pieces, reserve, run_pieces};
 use seedstream_core::{Algorithm, AnyStream, Key, Name};
 
@@ -234,6 +236,10 @@ fn detach_pieces<P: Send>(
     }
     Ok(())
 }
+
+/// Per-sample draws: key derivation dominates for small samples, so a few hundred samples
+/// per released-GIL step.
+const SAMPLES_PER_STEP: usize = 256;
 
 /// Borrows `out` as a contiguous mutable slice, or says why not.
 fn slice_of<'a, T: numpy::Element>(
@@ -589,20 +595,9 @@ impl Stream {
                 )))
             }
         };
-        if first_sample.checked_add(samples as u64).is_none() {
-            return Err(PyValueError::new_err(
-                "sample_offset: the last sample's index passes 2**64 - 1",
-            ));
-        }
-        // Key derivation dominates for small samples: a few hundred per released-GIL step.
-        const SAMPLES_PER_STEP: usize = 256;
         let (algorithm, key) = (self.algorithm, &self.key);
-        let stream_of = move |j: usize| {
-            AnyStream::new(
-                algorithm,
-                &key.child_path(&[Name::Int(first_sample + j as u64)]),
-            )
-        };
+        let stream_of =
+            move |j: usize| per_sample::sample_stream(algorithm, key, first_sample + j as u64);
         macro_rules! typed {
             ($t:ty, $fill:expr) => {
                 if let (Ok(x), Ok(o)) =
@@ -621,13 +616,7 @@ impl Stream {
                     if xs.len() != buf.len() {
                         return Err(PyValueError::new_err("out: size differs from input"));
                     }
-                    if samples == 0 || xs.len() % samples != 0 {
-                        return Err(PyValueError::new_err(format!(
-                            "samples: expected a positive divisor of the size {}, got {samples}",
-                            xs.len()
-                        )));
-                    }
-                    let m = xs.len() / samples;
+                    let m = core(per_sample::sample_len(first_sample, samples, xs.len()))?;
                     let steps = (0..samples).step_by(SAMPLES_PER_STEP);
                     detach_pieces(py, steps, |first| {
                         for j in first..samples.min(first + SAMPLES_PER_STEP) {
@@ -656,6 +645,36 @@ impl Stream {
         Err(PyTypeError::new_err(format!(
             "input: expected {format} arrays for input and out"
         )))
+    }
+
+    /// Fills `out` (bool) as `samples` equal parts: part `j` is `bernoulli(p)` of the stream
+    /// `child(first_sample + j)` from position 0 (docs/spec.md#sample-channel-dropout-v1).
+    /// The position does not move.
+    fn fill_sample_bernoulli(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, bool>,
+        p: f64,
+        samples: usize,
+        first_sample: u64,
+    ) -> PyResult<()> {
+        core(bernoulli::threshold(p))?;
+        let buf = slice_of(&mut out)?;
+        let m = core(per_sample::sample_len(first_sample, samples, buf.len()))?;
+        let (algorithm, key) = (self.algorithm, &self.key);
+        let steps = (0..samples).step_by(SAMPLES_PER_STEP);
+        detach_pieces(py, steps, |first| {
+            let last = samples.min(first + SAMPLES_PER_STEP);
+            let part = &mut buf[first * m..last * m];
+            per_sample::fill_sample_bernoulli(
+                algorithm,
+                key,
+                first_sample + first as u64,
+                p,
+                m,
+                part,
+            )
+        })
     }
 
     /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".

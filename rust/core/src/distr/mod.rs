@@ -8,6 +8,7 @@ pub mod dropout;
 pub mod float;
 pub mod integers;
 pub mod normal;
+pub mod per_sample;
 pub mod permutation;
 pub mod truncated_normal;
 pub mod uniform;
