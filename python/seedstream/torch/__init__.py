@@ -18,7 +18,7 @@ from seedstream.torch._audit import AuditReport, Finding, audit
 from seedstream.torch._dataset import ReproducibleDataset, sample_generator
 from seedstream.torch._dropout import Dropout
 from seedstream.torch._module_init import init_module, materialize
-from seedstream.torch._patch import DropoutPatch, patch_dropout
+from seedstream.torch._patch import DropoutPatch, patch_dropout, sample_keys
 from seedstream.torch._routing import routed
 from seedstream.torch._sampler import ShuffleSampler
 from seedstream.torch._tensors import bernoulli, normal, rand, randint, randn, randperm, trunc_normal
@@ -46,6 +46,7 @@ __all__ = [
     "randperm",
     "routed",
     "sample_generator",
+    "sample_keys",
     "trunc_normal",
     "worker_init_fn",
 ]

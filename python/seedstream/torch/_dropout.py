@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import torch
 
 from seedstream import Generator
+from seedstream._core import Stream
 from seedstream._validate import utf8
 from seedstream.torch import _patch
-from seedstream.torch.functional import _DROPOUT_DTYPES, dropout_probability, named_dropout
+from seedstream.torch.functional import _DROPOUT_DTYPES, dropout_probability, named_dropout, sample_dropout
 
 
 class Dropout(torch.nn.Module):
@@ -32,6 +33,12 @@ class Dropout(torch.nn.Module):
     (forward hooks); checkpoint such a module, or a function whose first call of one takes
     the checkpointed tensors. A call recomputed in backward that matches no forward call
     raises ``RuntimeError`` rather than drawing a new mask.
+
+    Inside ``with seedstream.torch.sample_keys(step, offset):`` the module uses per-sample
+    keys instead, whose masks do not depend on the micro-batch split or the data-parallel
+    world size: its ``k``-th call in a forward pass applies
+    :func:`~seedstream.torch.functional.sample_dropout` with ``Generator(seed).child(name,
+    step, k)`` and ``sample_offset=offset`` (no rank), also when checkpointing recomputes it.
     """
 
     def __init__(self, p: float = 0.5, *, seed: Union[int, str], name: str, rank: Any = "auto") -> None:
@@ -58,7 +65,16 @@ class Dropout(torch.nn.Module):
             return x
         if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
             raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
-        scope = None if torch.compiler.is_compiling() else _patch.steps.scope()
+        if torch.compiler.is_compiling():
+            scope = None
+            if _patch.active_sample_keys() is not None:  # dynamo guards on this
+                return _eager_sample_forward(self, x, None)
+        else:
+            scope = _patch.steps.scope()
+            # The keys of the pass (those of the original call when recomputed).
+            keys = _patch.active_sample_keys() if scope is None else scope.counts.sample_offset
+            if keys is not None and (scope is not None or not _patch.in_backward()):
+                return _sample_forward(self, x, scope)
         if scope is not None:
             step = torch.tensor(scope.module_step(self))
         elif not torch.compiler.is_compiling() and _patch.in_backward():
@@ -83,6 +99,35 @@ class Dropout(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, seed={self.seed!r}, name={self.name!r}"
+
+
+def _sample_forward(module: Dropout, x: torch.Tensor, scope: Optional[_patch._Scope]) -> torch.Tensor:
+    """Per-sample keys (``sample_keys``): the ``k``-th call of the pass uses
+    ``sample_dropout`` with ``Generator(seed).child(name, step, k)``."""
+    if scope is None:  # outside torch.compile: forward() called without its hooks
+        keys = _patch.active_sample_keys()
+        if keys is None:
+            raise RuntimeError(f"Dropout {module.name!r}: per-sample keys ran with no sample_keys block")
+        (step, offset), k = keys, 0
+        with torch.no_grad():
+            module.step.add_(1)
+    else:
+        scope.module_step(module)  # the call still counts in `step`
+        k = scope.module_call(module)
+        step, offset = scope.counts.step, scope.counts.sample_offset
+    if module.p == 0.0:
+        return x
+    root = Stream.from_key(module._algorithm, bytes.fromhex(module._key), 0)
+    g = Generator.from_stream(root.child([module.name, step, k]))
+    return sample_dropout(x, module.p, generator=g, sample_offset=offset)
+
+
+def _sample_forward_eager(module: Dropout, x: torch.Tensor, scope: Any) -> torch.Tensor:
+    return _sample_forward(module, x, _patch.steps.scope())
+
+
+# Under torch.compile: run eagerly (a graph break), where the hooks keep the counters.
+_eager_sample_forward = torch._dynamo.disable(_sample_forward_eager)
 
 
 def _keep_step_when_absent(module: Dropout, state_dict: Any, prefix: str, *rest: Any) -> None:

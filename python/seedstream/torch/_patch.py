@@ -89,6 +89,14 @@ class _Scope:
             names += (self.counts.rank,)
         return self.tracker.root.child(*names)  # type: ignore[attr-defined]
 
+    def module_call(self, module: torch.nn.Module) -> int:
+        """The index ``k`` of this call of a ``seedstream.torch.Dropout`` among its calls in
+        the pass (its key under per-sample keys)."""
+        key = ("call", id(module))
+        k = self.counts.counts.get(key, 0)
+        self.counts.counts[key] = k + 1
+        return k
+
     def module_step(self, module: torch.nn.Module) -> int:
         """The step a ``seedstream.torch.Dropout`` uses now; advances it in a live pass."""
         c, key = self.counts, id(module)
@@ -430,13 +438,7 @@ class DropoutPatch(_Tracker):
         micro-batch split, when each process passes the global index of its first sample.
         An unbatched input to channel or attention dropout raises ValueError.
         """
-        st = v.index(step, "step", "an int")
-        off = v.index(offset, "offset", "an int")
-        if st < 0:
-            raise ValueError(f"step: expected an int >= 0, got {st}")
-        if off < 0:
-            raise ValueError(f"offset: expected an int >= 0, got {off}")
-        outer, self._samples = self._samples, (st, off)
+        outer, self._samples = self._samples, _check_keys(step, offset)
         try:
             yield
         finally:
@@ -485,8 +487,9 @@ class DropoutPatch(_Tracker):
         return self._paths[module]
 
     def _live_counts(self) -> _Counts:
-        if self._samples is not None:  # per-sample keys: the given step, no rank
-            return _Counts(self._samples[0], None, {}, {}, self._samples[1])
+        keys = self._samples if self._samples is not None else _keys.current
+        if keys is not None:  # per-sample keys: the given step, no rank
+            return _Counts(keys[0], None, {}, {}, keys[1])
         self._sync_step()
         rank = _rank(self.rank)  # "auto": as torch.distributed stands at this pass
         return _Counts(self.step, rank, {}, {})
@@ -567,14 +570,21 @@ class _Steps(_Tracker):
     def forget_chain(self) -> None:
         self._chain = None
 
-    # Nothing to track while torch.compile traces: a traced Dropout keeps its own step.
+    # Nothing to track while torch.compile traces: a traced Dropout keeps its own step. Under
+    # per-sample keys a Dropout runs eagerly (a graph break), and so does the bookkeeping
+    # that gives it its call index; dynamo guards on the keys being set, so a graph traced
+    # without them is not reused with them.
     def _pre(self, module: torch.nn.Module, args: Any, kwargs: Any) -> None:
         if not torch.compiler.is_compiling():
             self._pre_body(module, args, kwargs)
+        elif _keys.current is not None:
+            _eager_steps_pre(self, module, args, kwargs)
 
     def _post(self, module: torch.nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         if not torch.compiler.is_compiling():
             self._post_body(module, args, kwargs, output)
+        elif _keys.current is not None:
+            _eager_steps_post(self, module, args, kwargs, output)
 
     def _key(self, module: torch.nn.Module) -> int:
         return id(module)
@@ -585,11 +595,14 @@ class _Steps(_Tracker):
         # recomputation continuing from one of them knows where the next ones started.
         # The pass ends with the next call that cannot be recomputed, a recomputation, or
         # a state_dict load.
+        # Under per-sample keys the counters hold them, so that a recomputation uses the keys
+        # of its original call; a change of keys ends the pass.
+        step, offset = _keys.current if _keys.current is not None else (0, None)
         if not _may_be_recomputed():
             self._chain = None
-            return _Counts(0, None, {}, {})
-        if self._chain is None:
-            self._chain = _Counts(0, None, {}, {})
+            return _Counts(step, None, {}, {}, offset)
+        if self._chain is None or (self._chain.step, self._chain.sample_offset) != (step, offset):
+            self._chain = _Counts(step, None, {}, {}, offset)
         return self._chain
 
     def _unmatched(self, key: Any) -> Optional[_Counts]:
@@ -601,6 +614,60 @@ class _Steps(_Tracker):
 
 
 steps = _Steps()
+_eager_steps_pre = torch._dynamo.disable(_Steps._pre_body)
+_eager_steps_post = torch._dynamo.disable(_Steps._post_body)
+
+
+class _SampleKeys(threading.local):
+    """The per-sample keys in force on this thread (:func:`sample_keys`): (step, offset)."""
+
+    def __init__(self) -> None:
+        self.current: Optional[Tuple[int, int]] = None
+
+
+_keys = _SampleKeys()
+
+
+def _check_keys(step: Any, offset: Any) -> Tuple[int, int]:
+    st = v.index(step, "step", "an int")
+    off = v.index(offset, "offset", "an int")
+    if st < 0:
+        raise ValueError(f"step: expected an int >= 0, got {st}")
+    if off < 0:
+        raise ValueError(f"offset: expected an int >= 0, got {off}")
+    return st, off
+
+
+def active_sample_keys() -> Optional[Tuple[int, int]]:
+    """The (step, offset) of the innermost :func:`sample_keys` block on this thread, if any."""
+    return _keys.current
+
+
+@contextlib.contextmanager
+def sample_keys(step: int, offset: int) -> Iterator[None]:
+    """Per-sample keys for every dropout run in the block, on this thread: masks that do not
+    depend on the data-parallel world size or the micro-batch split (docs/spec.md#sample-keys).
+
+    ``step`` is the training step (the same for every micro-batch of a step) and ``offset``
+    the global index of the batch's first sample (dimension 0 of every dropout's input):
+    sample ``j`` is the sample ``offset + j``. The rank is never part of the key.
+
+    - A ``seedstream.torch.Dropout(p, seed=s, name=m)`` called for the ``k``-th time in the
+      pass (``k`` from 0) applies :func:`seedstream.torch.functional.sample_dropout` with
+      ``Generator(s).child(m, step, k)``: sample ``j``'s mask comes from
+      ``Generator(s).child(m, step, k, offset + j)``. Its ``step`` buffer still counts the call.
+    - A model under :func:`patch_dropout` runs its passes as in
+      ``with patch.samples(step, offset):`` (an enclosing ``patch.samples`` block wins).
+
+    Activation checkpointing recomputes with the keys of the original call. Under
+    ``torch.compile`` each ``Dropout`` call runs eagerly (a graph break), so
+    ``fullgraph=True`` cannot compile a model with one while the keys are set.
+    """
+    outer, _keys.current = _keys.current, _check_keys(step, offset)
+    try:
+        yield
+    finally:
+        _keys.current = outer
 
 
 def _may_be_recomputed() -> bool:
