@@ -302,3 +302,72 @@ def test_attention_unbatched_query_is_an_error():
             mha(x, x, x)
     with pytest.raises(ValueError, match="^query:"):
         sf.scaled_dot_product_attention(x, x, x, dropout_p=0.5, generator=Generator(0), sample_offset=0)
+
+
+def _gpt2(attention, ckpt=False):
+    transformers = pytest.importorskip("transformers")
+    config = transformers.GPT2Config(
+        vocab_size=17, n_positions=8, n_embd=8, n_layer=2, n_head=2, resid_pdrop=0.2,
+        embd_pdrop=0.2, attn_pdrop=0.3, bos_token_id=0, eos_token_id=0, use_cache=False,
+    )
+    config._attn_implementation = attention
+    torch.manual_seed(0)
+    model = transformers.GPT2LMHeadModel(config)
+    if ckpt:
+        kwargs = {"use_reentrant": False}
+        if hasattr(model, "activation_checkpointing_enable"):
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+    return model.train()
+
+
+def _recorded(monkeypatch, model, patch, idx, split):
+    """Per call of sample_dropout, the dropped elements of each micro-batch, joined over
+    the split; and the logits, joined."""
+    calls = []
+    orig = sf.sample_dropout
+
+    def record(x, p, **kw):
+        out = orig(x, p, **kw)
+        calls.append(out.detach() == 0)
+        return out
+
+    monkeypatch.setattr(sf, "sample_dropout", record)
+    logits, per_batch, lo = [], [], 0
+    for n in split:
+        calls.clear()
+        with patch.samples(5, lo):
+            logits.append(model(input_ids=idx[lo:lo + n]).logits)
+        per_batch.append(list(calls))
+        lo += n
+    monkeypatch.setattr(sf, "sample_dropout", orig)
+    return [torch.cat(masks) for masks in zip(*per_batch)], torch.cat(logits)
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_gpt2_masks_and_outputs_do_not_depend_on_the_split(monkeypatch, attention):
+    model = _gpt2(attention)
+    patch = patch_dropout(model, seed=3)
+    idx = torch.arange(64).reshape(8, 8) % 17
+    masks, logits = _recorded(monkeypatch, model, patch, idx, [8])
+    assert len(masks) == 1 + 2 * 3  # embeddings; per layer: attention, two residuals
+    assert all(0.1 < m.float().mean() < 0.75 for m in masks)  # attention: causal zeros too
+    for split in ([4, 4], [2, 2, 2, 2], [1, 3, 4]):
+        got_masks, got_logits = _recorded(monkeypatch, model, patch, idx, split)
+        assert all(torch.equal(a, b) for a, b in zip(got_masks, masks)), split
+        torch.testing.assert_close(got_logits, logits)
+
+
+def test_gpt2_checkpoint_recomputation_under_samples():
+    x = torch.arange(48).reshape(6, 8) % 17
+    grads = []
+    for ckpt in (False, True):
+        model = _gpt2("sdpa", ckpt)
+        patch = patch_dropout(model, seed=1)
+        for lo, n in ((0, 2), (2, 4)):  # gradient accumulation over two micro-batches
+            with patch.samples(0, lo):
+                loss = model(input_ids=x[lo:lo + n], labels=x[lo:lo + n]).loss
+            loss.backward()
+        grads.append([p.grad for p in model.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*grads))
