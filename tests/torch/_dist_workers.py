@@ -172,10 +172,59 @@ def train(rank: int, world: int, micro: int, ddp: bool) -> Dict[str, Any]:
     return {"seen": seen, "params": {k: v.detach().clone() for k, v in model.state_dict().items()}}
 
 
+class SampleNet(torch.nn.Module):
+    """Channel dropout, attention dropout (MultiheadAttention) and a seedstream Dropout."""
+
+    def __init__(self) -> None:
+        from seedstream.torch import Dropout
+
+        super().__init__()
+        self.fc1 = torch.nn.Linear(6, 12)
+        self.chan = torch.nn.Dropout1d(0.3)
+        self.attn = torch.nn.MultiheadAttention(4, 2, dropout=0.3, batch_first=True)
+        self.drop = Dropout(0.3, seed=SEED, name="out")
+        self.fc2 = torch.nn.Linear(12, 1)
+        self.masks: Any = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.chan(self.fc1(x).view(-1, 4, 3))  # 4 channels of 3
+        t = h.transpose(1, 2)  # 3 tokens of 4
+        a, w = self.attn(t, t, t, need_weights=True, average_attn_weights=False)
+        out = self.drop(a.reshape(-1, 12) + 1)
+        self.masks = (h == 0, w == 0, out == 0)
+        return self.fc2(out)
+
+
+def train_samples(rank: int, world: int, micro: int, ddp: bool) -> Dict[Any, Any]:
+    """As `train`, with SampleNet under sample_keys; per (step, global sample index), the
+    masks of its three dropouts."""
+    from seedstream.torch import init_module, patch_dropout, sample_keys
+
+    model = init_module(SampleNet(), SEED)
+    patch_dropout(model, seed=SEED)
+    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    seen: Dict[Any, Any] = {}
+    share = SAMPLES // world
+    for step in range(STEPS):
+        x = batch(step)
+        y = x.sum(dim=1, keepdim=True)
+        opt.zero_grad()
+        for lo in range(rank * share, (rank + 1) * share, micro):
+            with sample_keys(step, lo):
+                loss = ((net(x[lo:lo + micro]) - y[lo:lo + micro]) ** 2).sum() * (world / SAMPLES)
+            loss.backward()
+            for j in range(micro):
+                seen[(step, lo + j)] = tuple(m[j].clone() for m in model.masks)
+        opt.step()
+    return seen
+
+
 def dropout_body(rank: int, world: int, out_dir: str) -> None:
     result = train(rank, world, 1 if world == 4 else 2, ddp=True)
     torch.save(result, f"{out_dir}/train-{world}-{rank}.pt")
     if world == 2:
+        torch.save(train_samples(rank, world, 2, ddp=True), f"{out_dir}/samples-{rank}.pt")
         # Default keys under data parallelism: the rank is part of the key, so two ranks fed
         # the same data draw different masks.
         from seedstream.torch import init_module, patch_dropout

@@ -65,6 +65,22 @@ def test_one_and_two_process_training_agree(runs):
         torch.testing.assert_close(params[0][k], v, rtol=1e-5, atol=1e-6)
 
 
+def test_channel_attention_and_module_masks_equal_on_1_and_2_processes(runs):
+    """Dropout1d, MultiheadAttention and seedstream.torch.Dropout under sample_keys: one
+    process in micro-batches of 4 and two DDP processes in micro-batches of 2 draw the same
+    masks for every sample and step."""
+    one = w.train_samples(0, 1, 4, ddp=False)
+    two = {}
+    for rank in range(2):
+        two.update(torch.load(runs / f"samples-{rank}.pt"))
+    assert two.keys() == one.keys() and len(one) == w.STEPS * w.SAMPLES
+    for key, masks in one.items():
+        assert all(torch.equal(a, b) for a, b in zip(masks, two[key])), key
+    for i in range(3):
+        dropped = torch.stack([m[i] for m in one.values()]).float().mean()
+        assert 0.15 < dropped < 0.45, i  # p = 0.3: masks are drawn at all
+
+
 def test_default_keys_differ_across_ddp_ranks(runs):
     both = torch.load(runs / "default-0.pt")["auto"]
     assert not torch.equal(both[0] == 0, both[1] == 0)
