@@ -174,6 +174,19 @@ def test_each_sample_gets_the_channel_mask_of_its_child_stream(dtype):
         assert torch.equal(x.grad == 0, dropped)
 
 
+@pytest.mark.parametrize("algorithm", ["philox", "pcg64"])
+def test_sample_channel_masks_match_the_reference_implementation(algorithm):
+    from reference.seedstream_ref import RefGenerator
+
+    x = torch.ones(5, 7, 2, dtype=torch.float64)
+    g = Generator("m", algorithm=algorithm).child("c", 1)
+    out = sf.sample_channel_dropout(x, 0.3, generator=g, sample_offset=2**40)
+    ref = RefGenerator("m", algorithm).child("c", 1)
+    for j in range(5):
+        want = ref.child(2**40 + j).bernoulli(0.3, size=7)
+        assert (out[j, :, 0] == 0).tolist() == list(want)
+
+
 def test_sample_channel_dropout_errors_and_identity():
     g = Generator(0)
     with pytest.raises(ValueError, match="^x:"):
