@@ -9,7 +9,8 @@ This is a benchmark, not a test: it prints a Markdown table and never asserts.
 Reported (median process time of 7 runs): the cost of deriving one key from Python
 (``Stream.child(i)``, which ``sample_dropout`` does in the core instead), of
 ``sample_dropout`` per sample for samples of 1 and 256 float32 elements (with ``dropout`` of
-the whole batch for comparison), and of filling the Shard(1) half of a 4096 x 4096 float32
+the whole batch for comparison), of ``sample_channel_dropout`` and of per-sample attention
+dropout (against whole-batch attention dropout), and of filling the Shard(1) half of a 4096 x 4096 float32
 normal draw on one of 2 ranks (4096 row segments) against drawing it whole.
 """
 
@@ -54,6 +55,18 @@ def main() -> None:
                      median_time(lambda: sf.sample_dropout(x, 0.1, generator=g), a.repeats), n))
         rows.append((f"dropout of the batch, {feat} float32 per sample",
                      median_time(lambda: sf.dropout(x, 0.1, generator=Generator(1)), a.repeats), n))
+    xc = torch.randn(n, 64, 32)
+    rows.append(("sample_channel_dropout, 64 channels of 32 float32 per sample",
+                 median_time(lambda: sf.sample_channel_dropout(xc, 0.1, generator=g), a.repeats), n))
+    rows.append(("channel_dropout of the batch, same shape (for comparison)",
+                 median_time(lambda: sf.channel_dropout(xc, 0.1, generator=Generator(1)), a.repeats), n))
+    q = torch.randn(n, 4, 16, 8)
+    rows.append(("scaled_dot_product_attention per-sample dropout, 4 heads x 16 x 16 weights",
+                 median_time(lambda: sf.scaled_dot_product_attention(q, q, q, dropout_p=0.1, generator=g,
+                                                                     sample_offset=0), a.repeats), n))
+    rows.append(("scaled_dot_product_attention whole-batch dropout (for comparison)",
+                 median_time(lambda: sf.scaled_dot_product_attention(q, q, q, dropout_p=0.1, generator=Generator(1)),
+                             a.repeats), n))
     half = np.empty((4096, 2048), np.float32)
     whole = np.empty((4096, 4096), np.float32)
     rows.append(("fill_box Shard(1) half of 4096x4096 normal (per row)",
