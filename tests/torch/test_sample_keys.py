@@ -156,3 +156,20 @@ def test_compiled_model_draws_the_eager_sample_masks():
     with pytest.raises(torch._dynamo.exc.Unsupported, match="disable"):
         with sst.sample_keys(0, 0):
             torch.compile(copy.deepcopy(eager), fullgraph=True, backend="aot_eager")(x)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_masks_equal_the_cpu_masks():
+    x = torch.rand(6, 4, 5) + 1
+    got, want = [], []
+    for device, out in (("cuda", got), ("cpu", want)):
+        net = nn.Sequential(nn.Dropout1d(0.4), sst.Dropout(0.3, seed=2, name="d")).to(device)
+        sst.patch_dropout(net, seed=2)
+        with sst.sample_keys(1, 3):
+            out.append(net(x.to(device)).cpu())
+        q = x.to(device).reshape(6, 2, 2, 5)
+        g = ss.Generator(2).child("attn")
+        out.append(sf.scaled_dot_product_attention(q, q, q, dropout_p=0.5, generator=g, sample_offset=3).cpu())
+    assert torch.equal(got[0], want[0])
+    assert torch.equal(got[1] == 0, want[1] == 0)
+    torch.testing.assert_close(got[1], want[1])

@@ -66,12 +66,16 @@ class Dropout(torch.nn.Module):
         if not isinstance(x, torch.Tensor) or x.dtype not in _DROPOUT_DTYPES:
             raise TypeError("x: expected a float32, float64, float16 or bfloat16 tensor")
         if torch.compiler.is_compiling():
-            scope = None
             if _patch.active_sample_keys() is not None:  # dynamo guards on this
-                return _eager_sample_forward(self, x, None)
-        else:
-            scope = _patch.steps.scope()
-            # The keys of the pass (those of the original call when recomputed).
+                return _eager_forward(self, x)
+            return self._draw(x, None)
+        return self._draw(x, _patch.steps.scope())
+
+    def _draw(self, x: torch.Tensor, scope: Optional[_patch._Scope]) -> torch.Tensor:
+        """The mask of this call; `scope`: the pass or recomputation in progress (None when
+        traced by torch.compile or called without hooks)."""
+        if not torch.compiler.is_compiling():
+            # Per-sample keys: those of the pass (of the original call when recomputed).
             keys = _patch.active_sample_keys() if scope is None else scope.counts.sample_offset
             if keys is not None and (scope is not None or not _patch.in_backward()):
                 return _sample_forward(self, x, scope)
@@ -104,17 +108,18 @@ class Dropout(torch.nn.Module):
 def _sample_forward(module: Dropout, x: torch.Tensor, scope: Optional[_patch._Scope]) -> torch.Tensor:
     """Per-sample keys (``sample_keys``): the ``k``-th call of the pass uses
     ``sample_dropout`` with ``Generator(seed).child(name, step, k)``."""
-    if scope is None:  # outside torch.compile: forward() called without its hooks
+    if scope is None:  # forward() called without its hooks: a pass of its own
         keys = _patch.active_sample_keys()
-        if keys is None:
-            raise RuntimeError(f"Dropout {module.name!r}: per-sample keys ran with no sample_keys block")
+        assert keys is not None
         (step, offset), k = keys, 0
         with torch.no_grad():
             module.step.add_(1)
     else:
         scope.module_step(module)  # the call still counts in `step`
         k = scope.module_call(module)
-        step, offset = scope.counts.step, scope.counts.sample_offset
+        step, keys_offset = scope.counts.step, scope.counts.sample_offset
+        assert keys_offset is not None
+        offset = keys_offset
     if module.p == 0.0:
         return x
     root = Stream.from_key(module._algorithm, bytes.fromhex(module._key), 0)
@@ -122,12 +127,13 @@ def _sample_forward(module: Dropout, x: torch.Tensor, scope: Optional[_patch._Sc
     return sample_dropout(x, module.p, generator=g, sample_offset=offset)
 
 
-def _sample_forward_eager(module: Dropout, x: torch.Tensor, scope: Any) -> torch.Tensor:
-    return _sample_forward(module, x, _patch.steps.scope())
+def _forward_eagerly(module: Dropout, x: torch.Tensor) -> torch.Tensor:
+    return module._draw(x, _patch.steps.scope())
 
 
-# Under torch.compile: run eagerly (a graph break), where the hooks keep the counters.
-_eager_sample_forward = torch._dynamo.disable(_sample_forward_eager)
+# Under torch.compile while per-sample keys are set: the call runs eagerly (a graph break),
+# where the hooks keep the counters, so it draws what eager mode draws.
+_eager_forward = torch._dynamo.disable(_forward_eagerly)
 
 
 def _keep_step_when_absent(module: Dropout, state_dict: Any, prefix: str, *rest: Any) -> None:
