@@ -437,6 +437,8 @@ class DropoutPatch(_Tracker):
         of every sample are the same on 1 or N data-parallel processes and for any
         micro-batch split, when each process passes the global index of its first sample.
         An unbatched input to channel or attention dropout raises ValueError.
+        :func:`sample_keys` does the same for every patched model and every
+        ``seedstream.torch.Dropout``; this block wins over an enclosing one.
         """
         outer, self._samples = self._samples, _check_keys(step, offset)
         try:
@@ -713,8 +715,8 @@ def patch_dropout(model: torch.nn.Module, seed: Union[int, str], *, rank: Any = 
     process's rank is appended to every key (checked at each forward pass), so
     data-parallel ranks draw different masks; an int sets it; ``None`` gives every rank
     the same masks. For masks that do not depend on the data-parallel world size or the
-    micro-batch split, run the forward passes in ``with handle.samples(step, offset):``
-    (per-sample keys; see :meth:`DropoutPatch.samples`).
+    micro-batch split, run the forward passes in ``with sample_keys(step, offset):`` or
+    ``with handle.samples(step, offset):`` (per-sample keys; see :meth:`DropoutPatch.samples`).
 
     Returns a handle whose ``remove()`` undoes the patch.
     """
