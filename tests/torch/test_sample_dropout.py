@@ -187,6 +187,14 @@ def test_sample_channel_masks_match_the_reference_implementation(algorithm):
         assert (out[j, :, 0] == 0).tolist() == list(want)
 
 
+def test_sample_channel_dropout_known_answer():
+    # docs/spec.md#sample-channel-dropout-v1
+    x = torch.ones(2, 8, dtype=torch.float64)
+    out = sf.sample_channel_dropout(x, 0.5, generator=Generator(1).child("c"), sample_offset=5)
+    assert [torch.nonzero(row == 0).flatten().tolist() for row in out] == [[2, 5, 7], [2, 4, 7]]
+    assert set(out.flatten().tolist()) == {0.0, 2.0}
+
+
 def test_sample_channel_dropout_errors_and_identity():
     g = Generator(0)
     with pytest.raises(ValueError, match="^x:"):
