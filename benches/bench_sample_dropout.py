@@ -19,7 +19,7 @@ import argparse
 import platform
 import statistics
 import time
-from typing import Callable
+from typing import Callable, Tuple
 
 import numpy as np
 import torch
@@ -28,14 +28,16 @@ from seedstream import Generator, fill_box
 from seedstream.torch import functional as sf
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
+def median_time(fn: Callable[[], object], repeats: int) -> Tuple[float, float]:
+    """Median (process time, wall time) of `repeats` calls, after one warm-up call."""
     fn()
-    times = []
+    cpu, wall = [], []
     for _ in range(repeats):
-        t0 = time.process_time()
+        t0, w0 = time.process_time(), time.perf_counter()
         fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times)
+        cpu.append(time.process_time() - t0)
+        wall.append(time.perf_counter() - w0)
+    return statistics.median(cpu), statistics.median(wall)
 
 
 def main() -> None:
@@ -54,6 +56,12 @@ def main() -> None:
                      median_time(lambda: sf.sample_dropout(x, 0.1, generator=g), a.repeats), n))
         rows.append((f"dropout of the batch, {feat} float32 per sample",
                      median_time(lambda: sf.dropout(x, 0.1, generator=Generator(1)), a.repeats), n))
+    for local, shape, where, what in (((128,), (256,), (128,), "Shard(1) half of 256"),
+                                      ((16, 64), (16, 128), (0, 64), "(16, 64) of a (16, 128) sample")):
+        x = torch.randn((n,) + local)
+        rows.append((f"sample_dropout box, {what}",
+                     median_time(lambda: sf.sample_dropout(x, 0.1, generator=g, sample_shape=shape,
+                                                           element_offset=where), a.repeats), n))
     half = np.empty((4096, 2048), np.float32)
     whole = np.empty((4096, 4096), np.float32)
     rows.append(("fill_box Shard(1) half of 4096x4096 normal (per row)",
@@ -61,10 +69,10 @@ def main() -> None:
     rows.append(("whole 4096x4096 normal draw (per row)",
                  median_time(lambda: Generator(1).normal(0.0, 1.0, dtype=np.float32, out=whole), a.repeats), 4096))
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {n} samples\n")
-    print("| operation | total ms | ns per sample or row |")
-    print("| --- | ---: | ---: |")
-    for name, t, count in rows:
-        print(f"| {name} | {t * 1e3:.2f} | {t / count * 1e9:.0f} |")
+    print("| operation | process ms | wall ms | ns per sample or row (process) |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, (t, w), count in rows:
+        print(f"| {name} | {t * 1e3:.2f} | {w * 1e3:.2f} | {t / count * 1e9:.0f} |")
 
 
 if __name__ == "__main__":

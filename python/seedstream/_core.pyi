@@ -135,7 +135,11 @@ class Stream:
         samples: int,
         first_sample: int,
         format: str,
-    ) -> None: ...
+        sample_box: Optional[Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]] = None,
+    ) -> None:
+        """Dropout of `samples` equal parts, part `j` with the stream `child(first_sample + j)`
+        at position 0; with `sample_box = (shape, offset, local)` each part is that box of a
+        sample of `shape`."""
     def fill_dropout_half(
         self, input: npt.NDArray[np.uint16], out: npt.NDArray[np.uint16], p: float, format: str
     ) -> int: ...

@@ -16,6 +16,9 @@ use pyo3::types::{PyBytes, PyString};
 use half::slice::HalfBitsSliceExt;
 use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::Normal;
+use seedstream_core::distr::sample_dropout::{
+    fill_sample_dropout, fill_sample_dropout_half_bits, sample_pieces, SampleBox,
+};
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{bernoulli, bits, dropout, integers, permutation, uniform};
@@ -565,9 +568,12 @@ impl Stream {
 
     /// Dropout of `input` into `out` (same dtype and size) as `samples` equal parts: part
     /// `j` is dropped out with the stream `child(first_sample + j)` at position 0
-    /// (docs/spec.md#sample-dropout-v1). `format` names the dtype (float16 and bfloat16
-    /// arrive as uint16 views). The position does not move.
+    /// (docs/spec.md#sample-dropout-v1). With `sample_box = (shape, offset, local)` each
+    /// part is the box `offset + [0, local)` of a C-order sample of `shape` and gets that
+    /// box of the sample's mask. `format` names the dtype (float16 and bfloat16 arrive as
+    /// uint16 views). The position does not move.
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (input, out, p, samples, first_sample, format, sample_box=None))]
     fn fill_sample_dropout(
         &self,
         py: Python<'_>,
@@ -577,6 +583,7 @@ impl Stream {
         samples: usize,
         first_sample: u64,
         format: &str,
+        sample_box: Option<(Vec<u64>, Vec<u64>, Vec<u64>)>,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
         let half = match FloatFormat::from_name(format) {
@@ -589,20 +596,11 @@ impl Stream {
                 )))
             }
         };
-        if first_sample.checked_add(samples as u64).is_none() {
-            return Err(PyValueError::new_err(
-                "sample_offset: the last sample's index passes 2**64 - 1",
-            ));
-        }
-        // Key derivation dominates for small samples: a few hundred per released-GIL step.
-        const SAMPLES_PER_STEP: usize = 256;
-        let (algorithm, key) = (self.algorithm, &self.key);
-        let stream_of = move |j: usize| {
-            AnyStream::new(
-                algorithm,
-                &key.child_path(&[Name::Int(first_sample + j as u64)]),
-            )
+        let boxed = match &sample_box {
+            Some((shape, offset, local)) => Some(core(SampleBox::new(shape, offset, local))?),
+            None => None,
         };
+        let (algorithm, key) = (self.algorithm, &self.key);
         macro_rules! typed {
             ($t:ty, $fill:expr) => {
                 if let (Ok(x), Ok(o)) =
@@ -621,35 +619,40 @@ impl Stream {
                     if xs.len() != buf.len() {
                         return Err(PyValueError::new_err("out: size differs from input"));
                     }
-                    if samples == 0 || xs.len() % samples != 0 {
+                    let part = match &boxed {
+                        Some(b) => b.clone(),
+                        None => SampleBox::whole((xs.len() / samples.max(1)) as u64),
+                    };
+                    let m = part.elements() as usize;
+                    if samples == 0 || samples.checked_mul(m) != Some(xs.len()) {
                         return Err(PyValueError::new_err(format!(
-                            "samples: expected a positive divisor of the size {}, got {samples}",
+                            "samples: expected the number of parts of {m} elements in the size {}, got {samples}",
                             xs.len()
                         )));
                     }
-                    let m = xs.len() / samples;
-                    let steps = (0..samples).step_by(SAMPLES_PER_STEP);
-                    detach_pieces(py, steps, |first| {
-                        for j in first..samples.min(first + SAMPLES_PER_STEP) {
-                            let r = j * m..(j + 1) * m;
-                            $fill(&stream_of(j), &xs[r.clone()], &mut buf[r])?;
-                        }
-                        Ok(())
+                    if first_sample.checked_add(samples as u64).is_none() {
+                        return Err(PyValueError::new_err(
+                            "sample_offset: the last sample's index passes 2**64 - 1",
+                        ));
+                    }
+                    detach_pieces(py, sample_pieces(samples, m), |r| {
+                        let (x, o) = (&xs[r.start * m..r.end * m], &mut buf[r.start * m..r.end * m]);
+                        $fill(first_sample + r.start as u64, &part, x, o)
                     })?;
                     return Ok(());
                 }
             };
         }
         match half {
-            Some(fmt) => typed!(u16, |src: &AnyStream, x: &[u16], o: &mut [u16]| {
-                dropout::fill_dropout_half_bits(src, 0, p, fmt, x, o)
+            Some(fmt) => typed!(u16, |first, part: &SampleBox, x: &[u16], o: &mut [u16]| {
+                fill_sample_dropout_half_bits(algorithm, key, first, p, fmt, part, x, o)
             }),
             None => {
-                typed!(f32, |src: &AnyStream, x: &[f32], o: &mut [f32]| {
-                    dropout::fill_dropout(src, 0, p, x, o)
+                typed!(f32, |first, part: &SampleBox, x: &[f32], o: &mut [f32]| {
+                    fill_sample_dropout(algorithm, key, first, p, part, x, o)
                 });
-                typed!(f64, |src: &AnyStream, x: &[f64], o: &mut [f64]| {
-                    dropout::fill_dropout(src, 0, p, x, o)
+                typed!(f64, |first, part: &SampleBox, x: &[f64], o: &mut [f64]| {
+                    fill_sample_dropout(algorithm, key, first, p, part, x, o)
                 });
             }
         }

@@ -144,6 +144,52 @@ fn fill_masked<B: BlockFn, I: Copy + Sync, O: Copy + Send + Sync>(
     Ok(())
 }
 
+/// Elements `[start, start + out.len())` of the dropout draw at `first_block` whose mask
+/// is `dropped` (docs/spec.md#element-ranges): the block holding element `start` is
+/// computed alone for the elements of it in the range, the rest is one fill from the next
+/// block. `input` and `out` have the same length (checked by the callers).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fill_masked_range<B, I, O, K>(
+    src: &B,
+    first_block: u64,
+    start: u64,
+    dropped: Below,
+    input: &[I],
+    out: &mut [O],
+    zero: O,
+    keep: &K,
+) where
+    B: BlockFn,
+    I: Copy + Sync,
+    O: Copy + Send + Sync,
+    K: Fn(I) -> O + Sync,
+{
+    debug_assert_eq!(input.len(), out.len());
+    let per_block = (4 / WORDS_DROPOUT) as u64;
+    let mut block = first_block.wrapping_add(start / per_block);
+    let lead = (start % per_block) as usize;
+    let mut k = 0;
+    if lead != 0 && !out.is_empty() {
+        let w = src.block(block);
+        k = out.len().min(4 - lead);
+        for ((o, &w), &x) in out[..k].iter_mut().zip(&w[lead..]).zip(input) {
+            *o = if dropped.test(w) { zero } else { keep(x) };
+        }
+        block = block.wrapping_add(1);
+    }
+    if k == out.len() {
+        return;
+    }
+    let map = MaskMap {
+        input: &input[k..],
+        first_block: block,
+        dropped,
+        zero,
+        keep,
+    };
+    fill_elements(src, block, WORDS_DROPOUT, &mut out[k..], &map);
+}
+
 /// Element `i` is `zero` where `word(i) < t` (`dropped`), else `keep(input[i])`.
 struct MaskMap<'a, I, O, K> {
     input: &'a [I],

@@ -9,5 +9,6 @@ pub mod float;
 pub mod integers;
 pub mod normal;
 pub mod permutation;
+pub mod sample_dropout;
 pub mod truncated_normal;
 pub mod uniform;
