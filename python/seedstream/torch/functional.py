@@ -224,6 +224,8 @@ def _sample_apply(stream: Stream, x: torch.Tensor, p: float, offset: int, box: _
     if x.device.type == "meta":
         return torch.empty_like(x, memory_format=torch.contiguous_format)
     x = x.contiguous()
+    if x.device.type == "cuda" and _cuda.has_kernels(stream):
+        return _cuda.sample_dropout(stream, x, p, offset, box)  # one kernel, no host sync
     host_in = x if x.device.type == "cpu" else x.cpu()
     host_out = b.empty_cpu(tuple(x.shape), x.dtype)
     if x.numel():
@@ -264,8 +266,9 @@ def sample_dropout(
     within the sample, never on the batch size, the data-parallel world size or
     gradient-accumulation splits, provided each process passes the global index of its
     first sample (docs/spec.md#sample-dropout-v1). ``generator``'s position is neither used
-    nor moved. Backward regenerates the masks. On a GPU the masks are computed on the host
-    (a copy to and from the device, as ``dropout``).
+    nor moved. Backward regenerates the masks. On a GPU (a ``philox`` generator) one kernel
+    applies every sample's mask, forward and backward: the samples' keys are derived on the
+    host and copied to the device without the host waiting for the GPU.
 
     A sharded activation (tensor parallelism): with ``sample_shape`` (the shape of a whole
     sample) and ``element_offset``, ``x[j]`` is the box of the sample starting there

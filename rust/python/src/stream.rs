@@ -17,7 +17,7 @@ use half::slice::HalfBitsSliceExt;
 use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::Normal;
 use seedstream_core::distr::sample_dropout::{
-    fill_sample_dropout, fill_sample_dropout_half_bits, sample_pieces, SampleBox,
+    fill_kernel_table, fill_sample_dropout, fill_sample_dropout_half_bits, sample_pieces, SampleBox,
 };
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
@@ -659,6 +659,32 @@ impl Stream {
         Err(PyTypeError::new_err(format!(
             "input: expected {format} arrays for input and out"
         )))
+    }
+
+    /// Fills `out` (uint32) with the table a GPU sample dropout reads: the Philox key words
+    /// of `child(first_sample + j)` for each of `samples` samples, then the starts of the
+    /// runs of `sample_box` (see `_core.cuda_sample_dropout`). The GIL is released.
+    fn cuda_sample_table(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, u32>,
+        first_sample: u64,
+        samples: usize,
+        sample_box: crate::cuda::BoxArg,
+    ) -> PyResult<()> {
+        if self.algorithm != Algorithm::Philox {
+            return Err(PyValueError::new_err(format!(
+                "generator: CUDA kernels need a 'philox' stream, got {:?}",
+                self.algorithm.name()
+            )));
+        }
+        let (shape, offset, local) = sample_box;
+        let part = core(SampleBox::new(&shape, &offset, &local))?;
+        let buf = slice_of(&mut out)?;
+        let key = &self.key;
+        py.detach(|| fill_kernel_table(key, first_sample, samples, &part, buf))
+            .map_err(CoreError)?;
+        Ok(())
     }
 
     /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".
