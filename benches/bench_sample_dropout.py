@@ -6,11 +6,13 @@ This is a benchmark, not a test: it prints a Markdown table and never asserts.
 
     python benches/bench_sample_dropout.py                 # 4096 samples, 7 repeats
 
-Reported (median process time of 7 runs): the cost of deriving one key from Python
+Reported (median process and wall time of 7 runs): the cost of deriving one key from Python
 (``Stream.child(i)``, which ``sample_dropout`` does in the core instead), of
 ``sample_dropout`` per sample for samples of 1 and 256 float32 elements (with ``dropout`` of
-the whole batch for comparison), and of filling the Shard(1) half of a 4096 x 4096 float32
-normal draw on one of 2 ranks (4096 row segments) against drawing it whole.
+the whole batch for comparison) and of its box form (a tensor-parallel shard of each
+sample), of the host side of the GPU path (the samples' Philox keys for the kernel's table,
+1024 and 8192 samples), and of filling the Shard(1) half of a 4096 x 4096 float32 normal
+draw on one of 2 ranks (4096 row segments) against drawing it whole.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Callable, Tuple
 import numpy as np
 import torch
 
-from seedstream import Generator, fill_box
+from seedstream import Generator, _core, fill_box
 from seedstream.torch import functional as sf
 
 
@@ -62,6 +64,13 @@ def main() -> None:
         rows.append((f"sample_dropout box, {what}",
                      median_time(lambda: sf.sample_dropout(x, 0.1, generator=g, sample_shape=shape,
                                                            element_offset=where), a.repeats), n))
+    # The host side of the GPU path: every sample's Philox key (one SHA-256 each) into the
+    # table the kernel reads, as `sample_dropout` on a CUDA tensor derives it.
+    whole = ((256,), (0,), (256,))
+    for count in (1024, 8192):
+        table = np.empty(_core.cuda_sample_table_words(count, whole), np.uint32)
+        rows.append((f"GPU path, host keys for {count} samples (cuda_sample_table)",
+                     median_time(lambda: s.cuda_sample_table(table, 0, count, whole), a.repeats), count))
     half = np.empty((4096, 2048), np.float32)
     whole = np.empty((4096, 4096), np.float32)
     rows.append(("fill_box Shard(1) half of 4096x4096 normal (per row)",

@@ -796,6 +796,12 @@ fn sample_dropout_kernels_equal_cpu_fills() {
                 let table_words = kernel_table_words(samples as u64, &part).unwrap() as usize;
                 let mut table = vec![0u32; table_words];
                 fill_kernel_table(&key(), first_sample, samples, &part, &mut table).unwrap();
+                // The same bytes, 8-byte aligned as device memory is (the starts are read
+                // as 64-bit values).
+                let table: Vec<u64> = table
+                    .chunks_exact(2)
+                    .map(|w| u64::from(w[0]) | u64::from(w[1]) << 32)
+                    .collect();
                 let n = samples * m;
                 let (out_off, in_off) = (case % 4, 3 - case % 4);
                 let launch_shape = SHAPES[case % SHAPES.len()];

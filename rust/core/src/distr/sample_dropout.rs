@@ -395,13 +395,16 @@ mod tests {
             (&[3, 5, 6], &[0, 0, 3], &[3, 5, 3]),
             (&[2, 3, 4, 5], &[1, 0, 1, 0], &[1, 3, 2, 5]),
             (&[], &[], &[]),
+            // Runs longer than a short run, starting inside a block.
+            (&[3, 3000], &[1, 1001], &[2, 1999]),
+            (&[5000], &[3], &[4001]),
         ];
         for &(shape, offset, local) in cases {
             let part = SampleBox::new(shape, offset, local).unwrap();
             let whole_m: u64 = shape.iter().product();
             let m = part.elements() as usize;
             assert_eq!(m as u64, local.iter().product::<u64>());
-            let samples = 1100; // several parallel tasks
+            let samples = if whole_m > 1000 { 40 } else { 1100 }; // several parallel tasks
             let x: Vec<f32> = (0..whole_m as usize * samples)
                 .map(|i| i as f32 * 0.25 - 7.0)
                 .collect();
