@@ -234,7 +234,8 @@ fn suffix(format: FloatFormat) -> &'static str {
     }
 }
 
-/// A kernel with its arguments; `blocks` is how many blocks of the stream the draw uses.
+/// A kernel with its arguments; `blocks` is how many blocks of the stream the draw uses
+/// (for a sample dropout, its units of work), which sizes the grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launch {
     pub kernel: String,
