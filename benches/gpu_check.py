@@ -5,7 +5,9 @@
 Prints versions (driver, torch, NVRTC, device), then checks that every seedstream.torch
 draw on the GPU equals the CPU's bit for bit: every method and dtype at sizes 1..9, 4097,
 2^20+3 and 2^26, misaligned views, a non-default stream, ``init_module``, ``Dropout``
-forward and backward, the golden digests, and the CUDA-graph capture refusal; then times
+forward and backward, ``functional.sample_dropout`` forward and backward (whole samples and
+tensor-parallel boxes, with torch's sync debug mode raising on any synchronisation), the
+golden digests, and the CUDA-graph capture refusal; then times
 seedstream against torch with CUDA events (GB/s and the fraction of the device's memory
 bandwidth). Exits 1 if any check fails, 0 otherwise; without a CUDA GPU it says so and
 exits 0. Needs only the built package (the kernels compile at first use).
@@ -150,6 +152,9 @@ def main(argv: List[str]) -> int:
             outs.append((y, xi.grad))
         check(same(outs[0][0], outs[1][0]) and same(outs[0][1], outs[1][1]), f"Dropout forward and backward {dt}")
 
+    print("sample_dropout (per-sample keys from the host, one kernel, no synchronisation):")
+    _sample_dropout(torch, seedstream, dev, same, check)
+
     print("golden digests (python/seedstream/golden/v1), drawn on the GPU:")
     _golden(dev, sst, seedstream, check)
 
@@ -173,6 +178,47 @@ def main(argv: List[str]) -> int:
         return 1
     print("all checks passed")
     return 0
+
+
+def _sample_dropout(torch: Any, seedstream: Any, dev: Any, same: Callable[[Any, Any], bool],
+                    check: Callable[[bool, str], None]) -> None:
+    """sample_dropout forward and backward on the GPU equal the CPU's, for whole samples and
+    tensor-parallel boxes, with torch's sync debug mode set to raise on any synchronisation."""
+    from seedstream.torch import functional as sf
+
+    gen = seedstream.Generator(4).child("block.drop", 2)
+    cases = [((8192, 1), None), ((1000, 257), None), ((64, 128, 512), ((128, 1024), (0, 512))),
+             ((37, 5, 4), ((6, 9), (1, 5))), ((3, 2**20 + 3), None)]
+    for dt in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+        bad = []
+        for shape, box in cases:
+            kw: Dict[str, Any] = {} if box is None else {"sample_shape": box[0], "element_offset": box[1]}
+            x = torch.randn(shape, generator=torch.Generator().manual_seed(5)).to(dt)
+            grad = torch.randn(shape, generator=torch.Generator().manual_seed(6)).to(dt)
+            xc = x.clone().requires_grad_(True)
+            want = sf.sample_dropout(xc, 0.25, generator=gen, sample_offset=1000, **kw)
+            want.backward(grad)
+            # A misaligned input (element offset 1) on a non-default stream.
+            base = torch.empty(x.numel() + 1, dtype=dt, device=dev)
+            base[1:].copy_(x.reshape(-1))
+            xg = base[1:].view(shape).requires_grad_(True)
+            grad_gpu = grad.to(dev)
+            side = torch.cuda.Stream(dev)
+            side.wait_stream(torch.cuda.current_stream(dev))
+            torch.cuda.set_sync_debug_mode("error")
+            try:
+                with torch.cuda.stream(side):
+                    got = sf.sample_dropout(xg, 0.25, generator=gen, sample_offset=1000, **kw)
+                    got.backward(grad_gpu)
+            except RuntimeError as exc:
+                bad.append(f"{shape}: {exc}")
+                continue
+            finally:
+                torch.cuda.set_sync_debug_mode(0)
+            side.synchronize()
+            if not (same(got, want) and xg.grad is not None and xc.grad is not None and same(xg.grad, xc.grad)):
+                bad.append(str(shape))
+        check(not bad, f"sample_dropout forward and backward {dt}" + (f" differs: {bad}" if bad else ""))
 
 
 def _golden(dev: Any, sst: Any, seedstream: Any, check: Callable[[bool, str], None]) -> None:
@@ -212,6 +258,8 @@ def _golden(dev: Any, sst: Any, seedstream: Any, check: Callable[[bool, str], No
 
 def _bench(torch: Any, sst: Any, seedstream: Any, dev: Any, props: Any, quick: bool) -> None:
     """Times with CUDA events; reports GB/s of output written (plus input read for dropout)."""
+    from seedstream.torch import functional as sf
+
     bandwidth = _peak_bandwidth(props)
     exps = [20, 24] if quick else [20, 24, 28]
     print("benchmark (median of 20, CUDA events): GB/s and % of the device's memory bandwidth")
@@ -244,18 +292,22 @@ def _bench(torch: Any, sst: Any, seedstream: Any, dev: Any, props: Any, quick: b
         def torch_dropout() -> None:
             torch.nn.functional.dropout(x, 0.1).backward(torch.ones_like(x))
 
+        def ours_sample_dropout() -> None:
+            sf.sample_dropout(x.view(8192, -1), 0.1, generator=g).backward(torch.ones_like(x).view(8192, -1))
+
         rows: List[Tuple[str, Callable[[], Any], Callable[[], Any], float]] = [
             ("rand f32", lambda: sst.rand(n, generator=g, device=dev, out=out), lambda: torch.rand(n, generator=tg, device=dev, out=out), 4.0),
             ("randn f32", lambda: sst.randn(n, generator=g, device=dev, out=out), lambda: torch.randn(n, generator=tg, device=dev, out=out), 4.0),
             ("bernoulli_ 0.3", lambda: sst.bernoulli(0.3, n, generator=g, device=dev), lambda: torch.empty(n, dtype=torch.bool, device=dev).bernoulli_(0.3, generator=tg), 1.0),
             ("trunc_normal_ f32", lambda: sst.init.trunc_normal_(out, generator=g), lambda: torch.nn.init.trunc_normal_(out, generator=tg), 4.0),
             ("dropout fwd+bwd f32", ours_dropout, torch_dropout, 16.0),
+            ("sample_dropout 8192 samples fwd+bwd f32", ours_sample_dropout, torch_dropout, 16.0),
         ]
         for name, ours, theirs, bytes_per_element in rows:
             t_ours, t_torch = timed(ours), timed(theirs)
             gbs = n * bytes_per_element / t_ours / 1e9
             share = f"{100 * gbs / bandwidth:.0f}%" if bandwidth else "?"
-            print(f"  2^{e} {name:20s} seedstream {gbs:8.1f} GB/s ({share})  torch {n * bytes_per_element / t_torch / 1e9:8.1f} GB/s  ratio {t_torch / t_ours:.2f}x")
+            print(f"  2^{e} {name:40s} seedstream {gbs:8.1f} GB/s ({share})  torch {n * bytes_per_element / t_torch / 1e9:8.1f} GB/s  ratio {t_torch / t_ours:.2f}x")
 
 
 # Nominal memory bandwidth (GB/s, vendor data sheets) where torch does not report the clock.

@@ -1,6 +1,6 @@
 """Type stubs for the compiled extension `seedstream._core` (low level; use seedstream.Generator)."""
 
-from typing import Any, List, Optional, Tuple, Union, final
+from typing import Any, List, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,9 @@ __all__ = [
     "cuda_kernels",
     "cuda_nvrtc_info",
     "cuda_nvrtc_options",
+    "cuda_prepare",
+    "cuda_sample_dropout",
+    "cuda_sample_table_words",
     "cuda_set_nvrtc",
     "cuda_source",
     "cuda_versions",
@@ -73,6 +76,27 @@ def cuda_set_nvrtc(path: str) -> None:
 
 def cuda_versions(device: int) -> Tuple[int, Tuple[int, int], int]:
     """(driver CUDA version, NVRTC (major, minor), SM of device `device`)."""
+
+_Box = Tuple[Sequence[int], Sequence[int], Sequence[int]]
+
+def cuda_prepare(device: int, stream: int) -> None:
+    """Loads the libraries, refuses a capturing stream and compiles the kernels for `device`."""
+
+def cuda_sample_table_words(samples: int, sample_box: _Box) -> int:
+    """Words (uint32) of the table a sample dropout of `samples` samples' boxes reads."""
+
+def cuda_sample_dropout(
+    dtype: str,
+    p: float,
+    samples: int,
+    sample_box: _Box,
+    table: int,
+    out: int,
+    input: int,
+    device: int,
+    stream: int,
+) -> None:
+    """Launches sample dropout of `samples` samples' boxes from device memory `input` into `out`."""
 
 @final
 class Stream:
@@ -135,13 +159,19 @@ class Stream:
         samples: int,
         first_sample: int,
         format: str,
-    ) -> None: ...
+        sample_box: Optional[Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]] = None,
+    ) -> None:
+        """Dropout of `samples` equal parts, part `j` with the stream `child(first_sample + j)`
+        at position 0; with `sample_box = (shape, offset, local)` each part is that box of a
+        sample of `shape`."""
     def fill_sample_bernoulli(
         self, out: npt.NDArray[np.bool_], p: float, samples: int, first_sample: int
     ) -> None: ...
     def fill_dropout_half(
         self, input: npt.NDArray[np.uint16], out: npt.NDArray[np.uint16], p: float, format: str
     ) -> int: ...
+    def cuda_sample_table(self, out: npt.NDArray[np.uint32], first_sample: int, samples: int, sample_box: _Box) -> None:
+        """Fills `out` with the samples' Philox keys and the box's run starts (host side of a GPU sample dropout)."""
     def cuda_draw(
         self,
         method: str,

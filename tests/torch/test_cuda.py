@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 import seedstream
 import seedstream.torch as sst
+from seedstream import _core
 from seedstream._core import Stream
 from seedstream.torch import _cuda
 
@@ -72,6 +74,48 @@ def test_missing_pathfinder_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cuda", None)  # import of cuda.pathfinder fails
     with pytest.raises(RuntimeError, match="^nvrtc: CUDA tensors need NVRTC"):
         _cuda.nvrtc_path()
+
+
+def test_sample_table_holds_each_samples_philox_key_and_the_run_starts() -> None:
+    g = seedstream.Generator(3).child("drop", 5)
+    box = ((4, 7), (1, 3), (2, 4))  # rows 1 and 2, columns 3..6: runs at 10 and 17
+    words = _core.cuda_sample_table_words(300, box)
+    assert words == 4 * 300 + 2 * 2
+    table = np.zeros(words, dtype=np.uint32)
+    g._stream.cuda_sample_table(table, 2**64 - 301, 300, box)
+    for j in (0, 1, 256, 299):
+        key = g._stream.child([2**64 - 301 + j]).key
+        assert table[4 * j:4 * j + 4].tolist() == np.frombuffer(key[:16], dtype="<u4").tolist()
+    assert table[1200:].tolist() == [10, 0, 17, 0]
+    assert g.position == 0
+    whole = ((9,), (0,), (9,))
+    assert _core.cuda_sample_table_words(5, whole) == 4 * 5 + 2
+
+
+def test_sample_table_errors_name_the_argument() -> None:
+    s = seedstream.Generator(3)._stream
+    box = ((9,), (0,), (9,))
+    with pytest.raises(ValueError, match="^generator: CUDA kernels need a 'philox' stream"):
+        seedstream.Generator(3, algorithm="pcg64")._stream.cuda_sample_table(np.zeros(22, np.uint32), 0, 5, box)
+    with pytest.raises(ValueError, match="^out: expected 22 words"):
+        s.cuda_sample_table(np.zeros(21, np.uint32), 0, 5, box)
+    with pytest.raises(ValueError, match="^sample_offset: "):
+        s.cuda_sample_table(np.zeros(22, np.uint32), 2**64 - 3, 5, box)
+    with pytest.raises(ValueError, match="^element_offset: "):
+        _core.cuda_sample_table_words(5, ((9,), (3,), (7,)))
+    with pytest.raises(ValueError, match="^p: "):
+        _core.cuda_sample_dropout("float32", 1.5, 5, box, 0x1000, 0x2000, 0x3000, 0, 0)
+
+
+@no_driver
+def test_sample_dropout_launch_without_a_driver_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_cuda, "_configured", None)
+    monkeypatch.setenv(_cuda.NVRTC_ENV, "/nonexistent/libnvrtc.so.13")
+    _cuda._configure()
+    with pytest.raises(RuntimeError, match=r"^device: the CUDA driver \(libcuda\.so\.1\) could not be loaded"):
+        _core.cuda_prepare(0, 0)
+    with pytest.raises(RuntimeError, match=r"^device: the CUDA driver \(libcuda\.so\.1\) could not be loaded"):
+        _core.cuda_sample_dropout("float32", 0.5, 5, ((9,), (0,), (9,)), 0x1000, 0x2000, 0x3000, 0, 0)
 
 
 def test_pcg64_streams_have_no_kernels() -> None:
@@ -159,3 +203,60 @@ def test_gpu_dropout_kernel_equals_cpu() -> None:
         want = sst.functional.dropout(xs, 0.2, generator=seedstream.Generator(8))
         assert first == 0 and torch.equal(_bits(got), _bits(want))
         assert stream.position == (10_001 + 3) // 4  # as bernoulli(p, size=n)
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize(
+    "shape, box",
+    [
+        ((1, 1), None),
+        ((8192, 3), None),
+        ((300, 257), None),
+        ((37, 5, 4), ((6, 9), (1, 5))),
+        ((16, 8, 64), ((8, 128), (0, 64))),
+        ((5, 3, 4, 6), ((3, 5, 7), (0, 1, 1))),
+    ],
+)
+def test_gpu_sample_dropout_equals_cpu_and_does_not_sync(dtype: torch.dtype, shape: tuple, box: object) -> None:
+    from seedstream.torch import functional as sf
+
+    g = seedstream.Generator(9).child("block.drop", 3)
+    kw = {} if box is None else {"sample_shape": box[0], "element_offset": box[1]}  # type: ignore[index]
+    x = torch.randn(shape).to(dtype)
+    grad = torch.randn(shape).to(dtype)
+    xc = x.clone().requires_grad_(True)
+    want = sf.sample_dropout(xc, 0.3, generator=g, sample_offset=2**40, **kw)
+    want.backward(grad)
+    # The input at element offset 1 (misaligned for the vector loads), on a side stream.
+    base = torch.empty(x.numel() + 1, dtype=dtype, device="cuda")
+    base[1:].copy_(x.reshape(-1))
+    xg = base[1:].view(shape).requires_grad_(True)
+    grad_gpu = grad.cuda()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    sf.sample_dropout(xg.detach(), 0.3, generator=g, **kw)  # compiles the kernels first
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        with torch.cuda.stream(side):
+            got = sf.sample_dropout(xg, 0.3, generator=g, sample_offset=2**40, **kw)
+            got.backward(grad_gpu)
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    side.synchronize()
+    assert torch.equal(_bits(got), _bits(want))
+    assert xg.grad is not None and xc.grad is not None
+    assert torch.equal(_bits(xg.grad), _bits(xc.grad))
+    assert g.position == 0
+
+
+@needs_gpu
+def test_gpu_sample_dropout_refuses_capture() -> None:
+    from seedstream.torch import functional as sf
+
+    x = torch.ones(4, 8, device="cuda")
+    graph = torch.cuda.CUDAGraph()
+    with pytest.raises(RuntimeError, match="captured into a CUDA graph"):
+        with torch.cuda.graph(graph):
+            sf.sample_dropout(x, 0.5, generator=seedstream.Generator(1))

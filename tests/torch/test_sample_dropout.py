@@ -392,3 +392,45 @@ def test_gpt2_checkpoint_recomputation_under_samples():
             loss.backward()
         grads.append([p.grad for p in model.parameters()])
     assert all(torch.equal(a, b) for a, b in zip(*grads))
+def _box_by_fill_box(x, p, g, offset, shape, where):
+    """The box form as one fill_box bernoulli mask per sample, applied with torch.where."""
+    import numpy as np
+
+    from seedstream import fill_box
+
+    dropped = np.empty(tuple(x.shape), dtype=np.bool_)
+    for j in range(x.shape[0]):
+        fill_box(Generator.from_stream(g._stream.child([offset + j])), "bernoulli", shape, where, dropped[j], p)
+    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
+    return torch.where(torch.from_numpy(dropped), x.new_zeros(()), x * scale)
+
+
+@pytest.mark.parametrize("algorithm", ["philox", "pcg64"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "shape, where, local",
+    [((9,), (3,), (5,)), ((6, 7), (1, 3), (4, 3)), ((5, 6, 7), (1, 2, 0), (3, 4, 7)), ((3, 5, 9), (0, 1, 5), (3, 3, 4))],
+)
+def test_box_form_equals_per_sample_fill_box(algorithm, dtype, shape, where, local):
+    # 300 samples: several of the core's parallel tasks.
+    g = Generator(12, algorithm=algorithm).child("attn.drop", 4)
+    x = torch.randn((300,) + local).to(dtype)
+    for p in (0.3, 1.0):
+        got = sf.sample_dropout(x, p, generator=g, sample_offset=77, sample_shape=shape, element_offset=where)
+        want = _box_by_fill_box(x, p, g, 77, shape, where)
+        assert torch.equal(got.view(torch.int8), want.view(torch.int8)), p
+    assert g.position == 0
+
+
+def test_box_form_backward_regenerates_the_masks():
+    g = Generator(3).child("mlp", 1)
+    full = torch.randn(40, 6, 10)
+    whole = sf.sample_dropout(full, 0.4, generator=g, sample_offset=5)
+    x = full[:, 2:5, 3:9].contiguous().requires_grad_()
+    out = sf.sample_dropout(x, 0.4, generator=g, sample_offset=5, sample_shape=(6, 10), element_offset=(2, 3))
+    assert out.grad_fn is not None and "SampleDropout" in type(out.grad_fn).__name__
+    grad = torch.randn_like(x)
+    out.backward(grad)
+    want = sf.sample_dropout(grad, 0.4, generator=g, sample_offset=5, sample_shape=(6, 10), element_offset=(2, 3))
+    assert torch.equal(x.grad, want)
+    assert torch.equal(x.grad != 0, whole[:, 2:5, 3:9] != 0)

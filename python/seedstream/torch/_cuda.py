@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 
 from seedstream import _core
@@ -137,3 +138,41 @@ def bernoulli_probabilities(stream: Stream, p: torch.Tensor) -> torch.Tensor:
     mask = torch.empty(probs.shape, dtype=torch.bool, device=probs.device)
     launch(stream, "bernoulli_p", mask, input=probs)
     return mask
+
+
+def sample_dropout(
+    stream: Stream,
+    x: torch.Tensor,
+    p: float,
+    offset: int,
+    box: Optional[Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]],
+) -> torch.Tensor:
+    """Sample dropout of the CUDA tensor `x` (docs/spec.md#sample-dropout-v1): sample ``x[j]``
+    with the stream ``child(offset + j)`` of `stream` at position 0, or with `box` =
+    (sample shape, element offset, box shape) that box of the sample's mask.
+
+    The samples' Philox keys (SHA-256, derived on the host in one call with the GIL
+    released) and the box's run starts go into a pinned host buffer, which is copied to the
+    device with ``non_blocking=True`` on torch's current stream; one kernel on that stream
+    then applies every mask. Nothing waits for the GPU: torch's pinned allocator keeps the
+    buffer until the copy has run, and the device copy is freed in stream order.
+    """
+    x = x.contiguous()
+    out = torch.empty_like(x, memory_format=torch.contiguous_format)
+    if x.numel() == 0:
+        return out
+    local = tuple(int(d) for d in x.shape[1:])
+    sample_box = box if box is not None else (local, (0,) * len(local), local)
+    _configure()
+    device = _device_index(x)
+    cuda_stream = torch.cuda.current_stream(x.device).cuda_stream
+    # Libraries, kernels and the graph-capture refusal first: nothing is queued on failure.
+    _core.cuda_prepare(device, cuda_stream)
+    samples = int(x.shape[0])
+    host = torch.empty(_core.cuda_sample_table_words(samples, sample_box), dtype=torch.int32, pin_memory=True)
+    stream.cuda_sample_table(host.numpy().view(np.uint32), offset, samples, sample_box)
+    table = host.to(x.device, non_blocking=True)
+    _core.cuda_sample_dropout(
+        _NAMES[x.dtype], float(p), samples, sample_box, table.data_ptr(), out.data_ptr(), x.data_ptr(), device, cuda_stream
+    )
+    return out

@@ -229,48 +229,38 @@ def scaled_dot_product_attention(
     return weights @ value
 
 
-def _sample_apply(stream: Stream, x: torch.Tensor, p: float, offset: int) -> torch.Tensor:
-    """dropout-v1 of each sample ``x[j]`` with the stream ``child(offset + j)`` of `stream`."""
+# A sample box: (sample shape, element offset, box shape), or None for whole samples.
+_Box = Optional[Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]]
+
+
+def _sample_apply(stream: Stream, x: torch.Tensor, p: float, offset: int, box: _Box) -> torch.Tensor:
+    """dropout-v1 of each sample ``x[j]`` with the stream ``child(offset + j)`` of `stream`
+    (of the box of each sample given by `box`, of the whole sample's mask)."""
     if x.device.type == "meta":
         return torch.empty_like(x, memory_format=torch.contiguous_format)
     x = x.contiguous()
+    if x.device.type == "cuda" and _cuda.has_kernels(stream):
+        return _cuda.sample_dropout(stream, x, p, offset, box)  # one kernel, no host sync
     host_in = x if x.device.type == "cpu" else x.cpu()
     host_out = b.empty_cpu(tuple(x.shape), x.dtype)
     if x.numel():
         xi = b.numpy_view(host_in.detach(), "input")
         xo = b.numpy_view(host_out, "out")
-        stream.fill_sample_dropout(xi, xo, p, x.shape[0], offset, str(x.dtype).replace("torch.", ""))
+        stream.fill_sample_dropout(xi, xo, p, x.shape[0], offset, str(x.dtype).replace("torch.", ""), box)
     return host_out if host_out.device == x.device else host_out.to(x.device)
 
 
 class _SampleDropout(torch.autograd.Function):
-    """Keeps the stream and offset; backward regenerates every sample's mask."""
+    """Keeps the stream, offset and box; backward regenerates every sample's mask."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, p: float, stream: Stream, offset: int) -> torch.Tensor:
-        ctx.p, ctx.stream, ctx.offset = p, stream, offset
-        return _sample_apply(stream, x, p, offset)
+    def forward(ctx: Any, x: torch.Tensor, p: float, stream: Stream, offset: int, box: _Box) -> torch.Tensor:
+        ctx.p, ctx.stream, ctx.offset, ctx.box = p, stream, offset, box
+        return _sample_apply(stream, x, p, offset, box)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> Any:
-        return _SampleDropout.apply(grad, ctx.p, ctx.stream, ctx.offset), None, None, None
-
-
-def _sample_box_dropout(x: torch.Tensor, p: float, generator: Generator, offset: int, shape: Tuple[int, ...],
-                        where: Tuple[int, ...]) -> torch.Tensor:
-    """Each ``x[j]`` is the box at `where` of a sample of `shape`: its part of the sample's mask."""
-    from seedstream._ranges import fill_box
-
-    n = x.shape[0]
-    dropped = np.empty((n,) + tuple(x.shape[1:]), dtype=np.bool_)
-    root = generator.stream
-    for j in range(n):  # one call into the core per sample
-        g = Generator.from_stream(root.child([offset + j]))
-        fill_box(g, "bernoulli", shape, where, dropped[j], p)
-    mask = torch.from_numpy(dropped).to(x.device)
-    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
-    # As channel_dropout: the product in the tensor's compute type is dropout-v1's rule.
-    return torch.where(mask, x.new_zeros(()), x * scale)
+        return _SampleDropout.apply(grad, ctx.p, ctx.stream, ctx.offset, ctx.box), None, None, None, None
 
 
 def sample_dropout(
@@ -291,14 +281,15 @@ def sample_dropout(
     within the sample, never on the batch size, the data-parallel world size or
     gradient-accumulation splits, provided each process passes the global index of its
     first sample (docs/spec.md#sample-dropout-v1). ``generator``'s position is neither used
-    nor moved. Backward regenerates the masks. On a GPU the masks are computed on the host
-    (a copy to and from the device, as ``dropout``).
+    nor moved. Backward regenerates the masks. On a GPU (a ``philox`` generator) one kernel
+    applies every sample's mask, forward and backward: the samples' keys are derived on the
+    host and copied to the device without the host waiting for the GPU.
 
     A sharded activation (tensor parallelism): with ``sample_shape`` (the shape of a whole
     sample) and ``element_offset``, ``x[j]`` is the box of the sample starting there
     (``x[j].shape`` long in each dimension) and gets that box of the whole sample's mask, so
-    the processes together apply exactly the unsharded mask. This form keeps the boolean
-    mask for backward. Replicated activations need nothing: every process gets the same masks.
+    the processes together apply exactly the unsharded mask. Replicated activations need
+    nothing: every process gets the same masks.
     """
     prob = _check(x, p, generator)
     off = v.index(sample_offset, "sample_offset", "an int")
@@ -320,12 +311,10 @@ def sample_dropout(
             )
         if any(o < 0 or o + n > d for o, n, d in zip(where, local, shape)):
             raise ValueError(f"element_offset: a box of {local} at {where} leaves the sample shape {shape}")
-        box = (shape, where)
+        box = (shape, where, local)
     if not training or prob == 0.0:
         return x
-    if box is not None:
-        return _sample_box_dropout(x, prob, generator, off, *box)
-    return _SampleDropout.apply(x, prob, generator.stream, off)
+    return _SampleDropout.apply(x, prob, generator.stream, off, box)
 
 
 def sample_channel_dropout(

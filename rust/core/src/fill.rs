@@ -109,6 +109,32 @@ fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
     Some(pool)
 }
 
+/// Runs `f(i, chunk)` on each chunk `i` of `out.chunks_mut(chunk)` (`chunk > 0`): on the
+/// fill pool when `parallel` and more than one thread is set, else in order on this thread.
+/// For work whose chunks are pure functions of their index, so the result is the same.
+pub fn for_each_chunk<T: Send>(
+    out: &mut [T],
+    chunk: usize,
+    parallel: bool,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    debug_assert!(chunk > 0);
+    let threads = num_threads();
+    if parallel && threads > 1 && out.len() > chunk {
+        if let Some(pool) = pool(threads) {
+            pool.install(|| {
+                out.par_chunks_mut(chunk)
+                    .enumerate()
+                    .for_each(|(i, c)| f(i, c))
+            });
+            return;
+        }
+    }
+    for (i, c) in out.chunks_mut(chunk).enumerate() {
+        f(i, c);
+    }
+}
+
 /// Blocks used by `elements` elements of `words_per_element` words each: ceil(e * w / 4).
 pub fn blocks_for(elements: u64, words_per_element: u64) -> Option<u64> {
     let words = u128::from(elements) * u128::from(words_per_element);

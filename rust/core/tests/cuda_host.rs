@@ -19,11 +19,14 @@ use seedstream_core::cuda::{self, Draw, IntType, KernelArgs};
 use seedstream_core::detmath::{cos_sin_octant_f32, cos_sin_octant_f64, ln_f32, ln_f64};
 use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::{box_muller_f32, box_muller_f64, Normal};
+use seedstream_core::distr::sample_dropout::{
+    self, fill_kernel_table, kernel_table_words, SampleBox,
+};
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{bernoulli, dropout, integers};
 use seedstream_core::stream::PhiloxStream;
-use seedstream_core::{Key, Name};
+use seedstream_core::{Algorithm, Key, Name};
 
 const SHIM: &str = r#"
 #define __host__
@@ -763,6 +766,134 @@ fn dropout_kernels_equal_cpu_fills() {
                 assert_eq!(got, want, "{} n={n} p={p}", l.kernel);
             }
         });
+    }
+}
+
+/// Sample dropout: whole samples of odd sizes and boxes of samples (runs that start inside
+/// a block, several runs per sample), one to many samples, sample indices near 2^64,
+/// misaligned inputs and outputs, against the CPU's `fill_sample_dropout`.
+#[test]
+fn sample_dropout_kernels_equal_cpu_fills() {
+    let Some(h) = HostKernels::exact() else {
+        return;
+    };
+    let cases: &[(&[u64], &[u64], &[u64])] = &[
+        (&[1], &[0], &[1]),
+        (&[5], &[0], &[5]),
+        (&[257], &[0], &[257]),
+        (&[4, 7], &[1, 0], &[2, 7]),
+        (&[4, 7], &[0, 3], &[4, 2]),
+        (&[6, 9], &[1, 5], &[5, 4]),
+        (&[3, 5, 6], &[1, 2, 1], &[2, 3, 5]),
+        (&[], &[], &[]),
+    ];
+    let mut case = 0usize;
+    for &(shape, offset, local) in cases {
+        let part = SampleBox::new(shape, offset, local).unwrap();
+        let m = part.elements() as usize;
+        for samples in [1usize, 3, 37, 300] {
+            for first_sample in [0u64, u64::MAX - 300] {
+                let table_words = kernel_table_words(samples as u64, &part).unwrap() as usize;
+                let mut table = vec![0u32; table_words];
+                fill_kernel_table(&key(), first_sample, samples, &part, &mut table).unwrap();
+                // The same bytes, 8-byte aligned as device memory is (the starts are read
+                // as 64-bit values).
+                let table: Vec<u64> = table
+                    .chunks_exact(2)
+                    .map(|w| u64::from(w[0]) | u64::from(w[1]) << 32)
+                    .collect();
+                let n = samples * m;
+                let (out_off, in_off) = (case % 4, 3 - case % 4);
+                let launch_shape = SHAPES[case % SHAPES.len()];
+                let p = [0.3, 0.5, 1.0, 1e-9, 0.0][case % 5];
+                case += 1;
+                let what = format!(
+                    "{shape:?} {offset:?} {local:?} samples={samples} first={first_sample} p={p}"
+                );
+
+                let raw = words(n + in_off, case as u64);
+                let x64: Vec<f64> = raw.iter().map(|&w| (w as i64) as f64 * 1e-18).collect();
+                let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
+                let x16: Vec<u16> = x32.iter().map(|&v| f16::from_f32(v).to_bits()).collect();
+                let xb: Vec<u16> = x32.iter().map(|&v| bf16::from_f32(v).to_bits()).collect();
+                let launch = |format| {
+                    cuda::sample_dropout_launch(
+                        p,
+                        format,
+                        samples as u64,
+                        &part,
+                        table.as_ptr() as u64,
+                        0,
+                        0,
+                    )
+                    .unwrap()
+                };
+
+                let l = launch(FloatFormat::F64);
+                let got = run_with_input(h, &l, n, out_off, launch_shape, 9.0f64, &x64[in_off..]);
+                let mut want = vec![0f64; n];
+                sample_dropout::fill_sample_dropout(
+                    Algorithm::Philox,
+                    &key(),
+                    first_sample,
+                    p,
+                    &part,
+                    &x64[in_off..],
+                    &mut want,
+                )
+                .unwrap();
+                assert!(
+                    got.iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{} {what}",
+                    l.kernel
+                );
+
+                let l = launch(FloatFormat::F32);
+                let got = run_with_input(h, &l, n, out_off, launch_shape, 9.0f32, &x32[in_off..]);
+                let mut want = vec![0f32; n];
+                sample_dropout::fill_sample_dropout(
+                    Algorithm::Philox,
+                    &key(),
+                    first_sample,
+                    p,
+                    &part,
+                    &x32[in_off..],
+                    &mut want,
+                )
+                .unwrap();
+                assert!(
+                    got.iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{} {what}",
+                    l.kernel
+                );
+
+                for (format, hf, xs) in [
+                    (FloatFormat::F16, dropout::HalfFormat::F16, &x16),
+                    (FloatFormat::Bf16, dropout::HalfFormat::Bf16, &xb),
+                ] {
+                    let l = launch(format);
+                    let got =
+                        run_with_input(h, &l, n, out_off, launch_shape, 0xFE01u16, &xs[in_off..]);
+                    let mut want = vec![0u16; n];
+                    sample_dropout::fill_sample_dropout_half_bits(
+                        Algorithm::Philox,
+                        &key(),
+                        first_sample,
+                        p,
+                        hf,
+                        &part,
+                        &xs[in_off..],
+                        &mut want,
+                    )
+                    .unwrap();
+                    assert_eq!(got, want, "{} {what}", l.kernel);
+                }
+            }
+        }
     }
 }
 

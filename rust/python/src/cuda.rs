@@ -1,11 +1,14 @@
 //! `seedstream._core` functions of the GPU path: the kernel source, NVRTC compilation (for
-//! the tests and the GPU check) and the NVRTC library to use. Draws are `Stream.cuda_draw`.
+//! the tests and the GPU check) and the NVRTC library to use, and the launch of sample dropout. Draws are `Stream.cuda_draw`.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use seedstream_core::cuda::{self, driver};
+use seedstream_core::distr::sample_dropout::{kernel_table_words, SampleBox};
 
+use crate::args::float_format;
 use crate::errors::core;
 
 /// The complete CUDA source the kernels are compiled from.
@@ -60,4 +63,56 @@ pub fn cuda_set_nvrtc(path: &str) {
 #[pyfunction]
 pub fn cuda_versions(device: i32) -> PyResult<(i32, (i32, i32), i32)> {
     Ok(core(driver::versions(device))?)
+}
+
+/// A sample box argument: (sample shape, element offset, box shape).
+pub type BoxArg = (Vec<u64>, Vec<u64>, Vec<u64>);
+
+/// Loads the libraries, refuses a stream being captured into a CUDA graph and compiles the
+/// kernels for device `device` if needed: what a launch there needs, checked before
+/// anything is queued.
+#[pyfunction]
+pub fn cuda_prepare(py: Python<'_>, device: i32, stream: u64) -> PyResult<()> {
+    Ok(core(py.detach(|| driver::prepare(device, stream)))?)
+}
+
+/// Words (uint32) of the table a sample dropout of `samples` samples' boxes reads.
+#[pyfunction]
+pub fn cuda_sample_table_words(samples: u64, sample_box: BoxArg) -> PyResult<u64> {
+    let (shape, offset, local) = sample_box;
+    let part = core(SampleBox::new(&shape, &offset, &local))?;
+    kernel_table_words(samples, &part)
+        .ok_or_else(|| PyValueError::new_err("samples: too many samples for one table"))
+}
+
+/// Launches sample-dropout-v1 of `samples` samples' boxes (`sample_box`) of dtype `dtype`
+/// from device memory at `input` into `out`, reading the table at device address `table`
+/// (`Stream.cuda_sample_table`, copied to the device on the same stream), on `stream` of
+/// device `device`. Nothing waits for the GPU.
+#[allow(clippy::too_many_arguments)]
+#[pyfunction]
+pub fn cuda_sample_dropout(
+    py: Python<'_>,
+    dtype: &str,
+    p: f64,
+    samples: u64,
+    sample_box: BoxArg,
+    table: u64,
+    out: u64,
+    input: u64,
+    device: i32,
+    stream: u64,
+) -> PyResult<()> {
+    let (shape, offset, local) = sample_box;
+    let part = core(SampleBox::new(&shape, &offset, &local))?;
+    let launch = core(cuda::sample_dropout_launch(
+        p,
+        float_format(dtype)?,
+        samples,
+        &part,
+        table,
+        out,
+        input,
+    ))?;
+    Ok(core(py.detach(|| driver::launch(device, stream, &launch)))?)
 }

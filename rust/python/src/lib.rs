@@ -201,6 +201,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cuda::cuda_compile, m)?)?;
     m.add_function(wrap_pyfunction!(cuda::cuda_set_nvrtc, m)?)?;
     m.add_function(wrap_pyfunction!(cuda::cuda_versions, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_prepare, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_sample_table_words, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda::cuda_sample_dropout, m)?)?;
     m.add_class::<stream::Stream>()?;
     m.add_class::<pcg::Pcg64Engine>()?;
     m.add_class::<seed_sequence::SeedSequence>()?;

@@ -16,6 +16,9 @@ use pyo3::types::{PyBytes, PyString};
 use half::slice::HalfBitsSliceExt;
 use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::Normal;
+use seedstream_core::distr::sample_dropout::{
+    fill_kernel_table, fill_sample_dropout, fill_sample_dropout_half_bits, sample_pieces, SampleBox,
+};
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
 use seedstream_core::distr::{
@@ -571,9 +574,12 @@ impl Stream {
 
     /// Dropout of `input` into `out` (same dtype and size) as `samples` equal parts: part
     /// `j` is dropped out with the stream `child(first_sample + j)` at position 0
-    /// (docs/spec.md#sample-dropout-v1). `format` names the dtype (float16 and bfloat16
-    /// arrive as uint16 views). The position does not move.
+    /// (docs/spec.md#sample-dropout-v1). With `sample_box = (shape, offset, local)` each
+    /// part is the box `offset + [0, local)` of a C-order sample of `shape` and gets that
+    /// box of the sample's mask. `format` names the dtype (float16 and bfloat16 arrive as
+    /// uint16 views). The position does not move.
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (input, out, p, samples, first_sample, format, sample_box=None))]
     fn fill_sample_dropout(
         &self,
         py: Python<'_>,
@@ -583,6 +589,7 @@ impl Stream {
         samples: usize,
         first_sample: u64,
         format: &str,
+        sample_box: Option<(Vec<u64>, Vec<u64>, Vec<u64>)>,
     ) -> PyResult<()> {
         core(bernoulli::threshold(p))?;
         let half = match FloatFormat::from_name(format) {
@@ -595,9 +602,11 @@ impl Stream {
                 )))
             }
         };
+        let boxed = match &sample_box {
+            Some((shape, offset, local)) => Some(core(SampleBox::new(shape, offset, local))?),
+            None => None,
+        };
         let (algorithm, key) = (self.algorithm, &self.key);
-        let stream_of =
-            move |j: usize| per_sample::sample_stream(algorithm, key, first_sample + j as u64);
         macro_rules! typed {
             ($t:ty, $fill:expr) => {
                 if let (Ok(x), Ok(o)) =
@@ -616,29 +625,40 @@ impl Stream {
                     if xs.len() != buf.len() {
                         return Err(PyValueError::new_err("out: size differs from input"));
                     }
-                    let m = core(per_sample::sample_len(first_sample, samples, xs.len()))?;
-                    let steps = (0..samples).step_by(SAMPLES_PER_STEP);
-                    detach_pieces(py, steps, |first| {
-                        for j in first..samples.min(first + SAMPLES_PER_STEP) {
-                            let r = j * m..(j + 1) * m;
-                            $fill(&stream_of(j), &xs[r.clone()], &mut buf[r])?;
-                        }
-                        Ok(())
+                    let part = match &boxed {
+                        Some(b) => b.clone(),
+                        None => SampleBox::whole((xs.len() / samples.max(1)) as u64),
+                    };
+                    let m = part.elements() as usize;
+                    if samples == 0 || samples.checked_mul(m) != Some(xs.len()) {
+                        return Err(PyValueError::new_err(format!(
+                            "samples: expected the number of parts of {m} elements in the size {}, got {samples}",
+                            xs.len()
+                        )));
+                    }
+                    if first_sample.checked_add(samples as u64).is_none() {
+                        return Err(PyValueError::new_err(
+                            "sample_offset: the last sample's index passes 2**64 - 1",
+                        ));
+                    }
+                    detach_pieces(py, sample_pieces(samples, m), |r| {
+                        let (x, o) = (&xs[r.start * m..r.end * m], &mut buf[r.start * m..r.end * m]);
+                        $fill(first_sample + r.start as u64, &part, x, o)
                     })?;
                     return Ok(());
                 }
             };
         }
         match half {
-            Some(fmt) => typed!(u16, |src: &AnyStream, x: &[u16], o: &mut [u16]| {
-                dropout::fill_dropout_half_bits(src, 0, p, fmt, x, o)
+            Some(fmt) => typed!(u16, |first, part: &SampleBox, x: &[u16], o: &mut [u16]| {
+                fill_sample_dropout_half_bits(algorithm, key, first, p, fmt, part, x, o)
             }),
             None => {
-                typed!(f32, |src: &AnyStream, x: &[f32], o: &mut [f32]| {
-                    dropout::fill_dropout(src, 0, p, x, o)
+                typed!(f32, |first, part: &SampleBox, x: &[f32], o: &mut [f32]| {
+                    fill_sample_dropout(algorithm, key, first, p, part, x, o)
                 });
-                typed!(f64, |src: &AnyStream, x: &[f64], o: &mut [f64]| {
-                    dropout::fill_dropout(src, 0, p, x, o)
+                typed!(f64, |first, part: &SampleBox, x: &[f64], o: &mut [f64]| {
+                    fill_sample_dropout(algorithm, key, first, p, part, x, o)
                 });
             }
         }
@@ -675,6 +695,32 @@ impl Stream {
                 part,
             )
         })
+    }
+
+    /// Fills `out` (uint32) with the table a GPU sample dropout reads: the Philox key words
+    /// of `child(first_sample + j)` for each of `samples` samples, then the starts of the
+    /// runs of `sample_box` (see `_core.cuda_sample_dropout`). The GIL is released.
+    fn cuda_sample_table(
+        &self,
+        py: Python<'_>,
+        mut out: PyReadwriteArrayDyn<'_, u32>,
+        first_sample: u64,
+        samples: usize,
+        sample_box: crate::cuda::BoxArg,
+    ) -> PyResult<()> {
+        if self.algorithm != Algorithm::Philox {
+            return Err(PyValueError::new_err(format!(
+                "generator: CUDA kernels need a 'philox' stream, got {:?}",
+                self.algorithm.name()
+            )));
+        }
+        let (shape, offset, local) = sample_box;
+        let part = core(SampleBox::new(&shape, &offset, &local))?;
+        let buf = slice_of(&mut out)?;
+        let key = &self.key;
+        py.detach(|| fill_kernel_table(key, first_sample, samples, &part, buf))
+            .map_err(CoreError)?;
+        Ok(())
     }
 
     /// Dropout over 16-bit floats passed as uint16 bits; `format` is "float16" or "bfloat16".

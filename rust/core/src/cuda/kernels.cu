@@ -16,10 +16,10 @@ struct ss_args {
     ss_u64 out;            // device address of element 0 of the output
     ss_u64 in;             // device address of element 0 of the input (dropout, bernoulli p)
     double f[10];          // float parameters, by method
-    ss_u64 u[2];           // integer parameters, by method
+    ss_u64 u[8];           // integer parameters, by method
 };
 // The layout KernelArgs has (its test checks the offsets on the Rust side).
-static_assert(sizeof(ss_args) == 160 && alignof(ss_args) == 8, "ss_args layout");
+static_assert(sizeof(ss_args) == 208 && alignof(ss_args) == 8, "ss_args layout");
 
 template <class T, int E>
 struct alignas(sizeof(T) * E) ss_vec { T v[E]; };
@@ -223,35 +223,124 @@ SS_FN void ss_dropout_half_body(const ss_args& a) {
     }
 }
 
+// q = a / b and r = a % b, in 32-bit operations when both fit (a 64-bit division costs
+// several times a 32-bit one on a GPU).
+SS_FN void ss_divmod(ss_u64 a, ss_u64 b, ss_u64* q, ss_u64* r) {
+    if (((a | b) >> 32) == 0) {
+        *q = (ss_u32)a / (ss_u32)b;
+        *r = (ss_u32)a % (ss_u32)b;
+    } else {
+        *q = a / b;
+        *r = a % b;
+    }
+}
+
+// The kept value of dropout-v1 per format: T the element, S the scale's type.
+struct ss_drop_f64 {
+    typedef double T; typedef double S;
+    static SS_FN S scale(const ss_args& a) { return a.f[0]; }
+    static SS_FN T zero() { return 0.0; }
+    static SS_FN T keep(T x, S s) { return x * s; }
+};
+struct ss_drop_f32 {
+    typedef float T; typedef float S;
+    static SS_FN S scale(const ss_args& a) { return (float)a.f[0]; }
+    static SS_FN T zero() { return 0.0f; }
+    static SS_FN T keep(T x, S s) { return x * s; }
+};
+template <class H>
+struct ss_drop_half {
+    typedef ss_u16 T; typedef float S;
+    static SS_FN S scale(const ss_args& a) { return (float)a.f[0]; }
+    static SS_FN T zero() { return (ss_u16)0; }
+    static SS_FN T keep(T x, S s) { return H::from(H::to(x) * s); }
+};
+
+// sample-dropout-v1: each sample is dropped out with its own stream, at position 0.
+// u = (threshold, table, samples, runs, run, blocks per run), f[0] = the scale (as for
+// dropout-v1). The table (device memory) holds each sample's key words 0..3, then each
+// run's start (ss_u64): element k of a sample's part (`runs * run` elements, the parts
+// consecutive in `in` and `out`) is element starts[k / run] + k % run of the sample's
+// draw. One thread computes one block of one run of one sample at a time; a run that
+// starts inside a block keeps that block's elements from its start on.
+template <class D>
+SS_FN void ss_sample_dropout_body(const ss_args& a) {
+    typedef typename D::T T;
+    const ss_u32* keys = (const ss_u32*)a.u[1];
+    const ss_u64 samples = a.u[2], runs = a.u[3], run = a.u[4], bpr = a.u[5];
+    const ss_u64* starts = (const ss_u64*)(a.u[1] + 16 * samples);
+    const ss_u64 units = samples * runs * bpr;
+    const ss_u64 stride = (ss_u64)gridDim.x * blockDim.x;
+    const typename D::S s = D::scale(a);
+    for (ss_u64 u = (ss_u64)blockIdx.x * blockDim.x + threadIdx.x; u < units; u += stride) {
+        // u = (j * runs + r) * bpr + k: block k of run r of sample j.
+        ss_u64 jr, k, j, r;
+        ss_divmod(u, bpr, &jr, &k);
+        ss_divmod(jr, runs, &j, &r);
+        const ss_u64 start = starts[r];
+        const ss_u64 block = start / 4 + k;
+        const ss_u64 first = 4 * block;  // element of the sample's draw at word 0 of the block
+        if (first >= start + run) continue;
+        // Words e in [lo, hi) of the block are elements of the run.
+        const ss_u64 lo = first < start ? start - first : 0;
+        const ss_u64 hi = start + run - first < 4 ? start + run - first : 4;
+        ss_u32 w[4];
+        ss_block(keys + 4 * j, keys + 4 * j + 2, block, w);
+        // Index in `in`/`out` of word e's element: the run's first element's, jr * run, plus
+        // e - (start - first).
+        const ss_u64 at = jr * run;
+        if (lo == 0 && hi == 4) {
+            T x[4], v[4];
+            ss_load<T, 4>(a.in, at + (first - start), a.n, x);
+#pragma unroll
+            for (int e = 0; e < 4; ++e) v[e] = (ss_u64)w[e] < a.u[0] ? D::zero() : D::keep(x[e], s);
+            ss_store<T, 4>(a.out, at + (first - start), a.n, v);
+        } else {
+            const T* in = (const T*)a.in + at;
+            T* out = (T*)a.out + at;
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                if ((ss_u64)e < lo || (ss_u64)e >= hi) continue;
+                const ss_u64 i = first + e - start;
+                out[i] = (ss_u64)w[e] < a.u[0] ? D::zero() : D::keep(in[i], s);
+            }
+        }
+    }
+}
+
 // Every kernel, by name: X(name, body). `seedstream_core::cuda::KERNELS` lists the same names.
-#define SS_KERNELS(X)                                           \
-    X(ss_uniform_f64, ss_uniform_f64_body)                      \
-    X(ss_uniform_f32, ss_uniform_f32_body<ss_out_f32>)          \
-    X(ss_uniform_f16, ss_uniform_f32_body<ss_out_f16>)          \
-    X(ss_uniform_bf16, ss_uniform_f32_body<ss_out_bf16>)        \
-    X(ss_normal_f64, ss_normal_f64_body)                        \
-    X(ss_normal_f32, ss_normal_f32_body<ss_out_f32>)            \
-    X(ss_normal_f16, ss_normal_f32_body<ss_out_f16>)            \
-    X(ss_normal_bf16, ss_normal_f32_body<ss_out_bf16>)          \
-    X(ss_trunc_general_f64, ss_trunc_f64_body<ss_general_q>)    \
-    X(ss_trunc_general_f32, (ss_trunc_f32_body<ss_general_q, ss_out_f32>))   \
-    X(ss_trunc_general_f16, (ss_trunc_f32_body<ss_general_q, ss_out_f16>))   \
-    X(ss_trunc_general_bf16, (ss_trunc_f32_body<ss_general_q, ss_out_bf16>)) \
-    X(ss_trunc_far_f64, ss_trunc_f64_body<ss_far_q>)            \
-    X(ss_trunc_far_f32, (ss_trunc_f32_body<ss_far_q, ss_out_f32>))           \
-    X(ss_trunc_far_f16, (ss_trunc_f32_body<ss_far_q, ss_out_f16>))           \
-    X(ss_trunc_far_bf16, (ss_trunc_f32_body<ss_far_q, ss_out_bf16>))         \
-    X(ss_integers_i64, ss_integers_body<long long>)             \
-    X(ss_integers_i32, ss_integers_body<int>)                   \
-    X(ss_integers_i16, ss_integers_body<short>)                 \
-    X(ss_integers_i8, ss_integers_body<signed char>)            \
-    X(ss_integers_u8, ss_integers_body<unsigned char>)          \
-    X(ss_bernoulli, ss_bernoulli_body)                          \
-    X(ss_bernoulli_p, ss_bernoulli_p_body)                      \
-    X(ss_dropout_f64, ss_dropout_f64_body)                      \
-    X(ss_dropout_f32, ss_dropout_f32_body)                      \
-    X(ss_dropout_f16, ss_dropout_half_body<ss_half_f16>)        \
-    X(ss_dropout_bf16, ss_dropout_half_body<ss_half_bf16>)
+#define SS_KERNELS(X)                                                              \
+    X(ss_uniform_f64, ss_uniform_f64_body)                                         \
+    X(ss_uniform_f32, ss_uniform_f32_body<ss_out_f32>)                             \
+    X(ss_uniform_f16, ss_uniform_f32_body<ss_out_f16>)                             \
+    X(ss_uniform_bf16, ss_uniform_f32_body<ss_out_bf16>)                           \
+    X(ss_normal_f64, ss_normal_f64_body)                                           \
+    X(ss_normal_f32, ss_normal_f32_body<ss_out_f32>)                               \
+    X(ss_normal_f16, ss_normal_f32_body<ss_out_f16>)                               \
+    X(ss_normal_bf16, ss_normal_f32_body<ss_out_bf16>)                             \
+    X(ss_trunc_general_f64, ss_trunc_f64_body<ss_general_q>)                       \
+    X(ss_trunc_general_f32, (ss_trunc_f32_body<ss_general_q, ss_out_f32>))         \
+    X(ss_trunc_general_f16, (ss_trunc_f32_body<ss_general_q, ss_out_f16>))         \
+    X(ss_trunc_general_bf16, (ss_trunc_f32_body<ss_general_q, ss_out_bf16>))       \
+    X(ss_trunc_far_f64, ss_trunc_f64_body<ss_far_q>)                               \
+    X(ss_trunc_far_f32, (ss_trunc_f32_body<ss_far_q, ss_out_f32>))                 \
+    X(ss_trunc_far_f16, (ss_trunc_f32_body<ss_far_q, ss_out_f16>))                 \
+    X(ss_trunc_far_bf16, (ss_trunc_f32_body<ss_far_q, ss_out_bf16>))               \
+    X(ss_integers_i64, ss_integers_body<long long>)                                \
+    X(ss_integers_i32, ss_integers_body<int>)                                      \
+    X(ss_integers_i16, ss_integers_body<short>)                                    \
+    X(ss_integers_i8, ss_integers_body<signed char>)                               \
+    X(ss_integers_u8, ss_integers_body<unsigned char>)                             \
+    X(ss_bernoulli, ss_bernoulli_body)                                             \
+    X(ss_bernoulli_p, ss_bernoulli_p_body)                                         \
+    X(ss_dropout_f64, ss_dropout_f64_body)                                         \
+    X(ss_dropout_f32, ss_dropout_f32_body)                                         \
+    X(ss_dropout_f16, ss_dropout_half_body<ss_half_f16>)                           \
+    X(ss_dropout_bf16, ss_dropout_half_body<ss_half_bf16>)                         \
+    X(ss_sample_dropout_f64, ss_sample_dropout_body<ss_drop_f64>)                  \
+    X(ss_sample_dropout_f32, ss_sample_dropout_body<ss_drop_f32>)                  \
+    X(ss_sample_dropout_f16, ss_sample_dropout_body<ss_drop_half<ss_half_f16> >)   \
+    X(ss_sample_dropout_bf16, ss_sample_dropout_body<ss_drop_half<ss_half_bf16> >)
 
 #define SS_DEFINE_KERNEL(name, body) \
     extern "C" __global__ void name(const ss_args a) { body(a); }

@@ -11,6 +11,7 @@ use crate::detmath::{ln, ndtr, ndtri, sincos};
 use crate::distr::bernoulli;
 use crate::distr::float::FloatFormat;
 use crate::distr::integers;
+use crate::distr::sample_dropout::SampleBox;
 use crate::distr::truncated_normal::TruncatedNormal;
 use crate::distr::uniform::UniformRange;
 use crate::error::{Error, Result};
@@ -54,6 +55,10 @@ pub const KERNELS: &[&str] = &[
     "ss_dropout_f32",
     "ss_dropout_f16",
     "ss_dropout_bf16",
+    "ss_sample_dropout_f64",
+    "ss_sample_dropout_f32",
+    "ss_sample_dropout_f16",
+    "ss_sample_dropout_bf16",
 ];
 
 /// NVRTC options for exact IEEE arithmetic: no contraction to FMA, correctly rounded
@@ -167,7 +172,7 @@ pub struct KernelArgs {
     pub out: u64,
     pub input: u64,
     pub f: [f64; 10],
-    pub u: [u64; 2],
+    pub u: [u64; 8],
 }
 
 /// An integer output type of `integers`.
@@ -229,7 +234,8 @@ fn suffix(format: FloatFormat) -> &'static str {
     }
 }
 
-/// A kernel with its arguments; `blocks` is how many blocks of the stream the draw uses.
+/// A kernel with its arguments; `blocks` is how many blocks of the stream the draw uses
+/// (for a sample dropout, its units of work), which sizes the grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launch {
     pub kernel: String,
@@ -290,7 +296,7 @@ impl Draw {
             }
             Draw::Integers { low, range, int } => {
                 integers::check_range(range)?;
-                a.u = [low as u64, range as u64]; // 2^64 becomes 0, as the kernel expects
+                a.u[..2].copy_from_slice(&[low as u64, range as u64]); // 2^64 becomes 0, as the kernel expects
                 let name = match int {
                     IntType::I64 => "i64",
                     IntType::I32 => "i32",
@@ -307,12 +313,7 @@ impl Draw {
             Draw::BernoulliPerElement => "ss_bernoulli_p".to_string(),
             Draw::Dropout { p, format } => {
                 a.u[0] = bernoulli::threshold(p)?;
-                let scale = if p >= 1.0 { 0.0 } else { 1.0 / (1.0 - p) };
-                // float32 and the 16-bit formats multiply by the binary32 scale.
-                a.f[0] = match format {
-                    FloatFormat::F64 => scale,
-                    _ => f64::from(scale as f32),
-                };
+                a.f[0] = dropout_scale(p, format);
                 format!("ss_dropout_{}", suffix(format))
             }
         };
@@ -327,6 +328,59 @@ impl Draw {
     }
 }
 
+/// dropout-v1's scale `1 / (1 - p)` (0 for p = 1) as the kernels multiply by it: binary64
+/// for float64, the binary32 value for float32 and the 16-bit formats.
+fn dropout_scale(p: f64, format: FloatFormat) -> f64 {
+    let scale = if p >= 1.0 { 0.0 } else { 1.0 / (1.0 - p) };
+    match format {
+        FloatFormat::F64 => scale,
+        _ => f64::from(scale as f32),
+    }
+}
+
+/// The launch of sample-dropout-v1 (docs/spec.md#sample-dropout-v1) of `samples` samples'
+/// parts `part` in `format`, from `input` into `out` (device addresses of
+/// `samples * part.elements()` elements), reading the table at device address `table`
+/// (`sample_dropout::fill_kernel_table`). Its `blocks` counts the threads' units of work:
+/// one block of one run of one sample each. Nothing is drawn from a stream position.
+pub fn sample_dropout_launch(
+    p: f64,
+    format: FloatFormat,
+    samples: u64,
+    part: &SampleBox,
+    table: u64,
+    out: u64,
+    input: u64,
+) -> Result<Launch> {
+    let too_many = || Error::invalid("size", "too many samples for one launch");
+    let runs = part.starts().len() as u64;
+    let n = samples.checked_mul(part.elements()).ok_or_else(too_many)?;
+    let blocks = samples
+        .checked_mul(runs)
+        .and_then(|v| v.checked_mul(part.blocks_per_run()))
+        .ok_or_else(too_many)?;
+    let mut a = KernelArgs {
+        n,
+        out,
+        input,
+        ..KernelArgs::default()
+    };
+    a.f[0] = dropout_scale(p, format);
+    a.u[..6].copy_from_slice(&[
+        bernoulli::threshold(p)?,
+        table,
+        samples,
+        runs,
+        part.run(),
+        part.blocks_per_run(),
+    ]);
+    Ok(Launch {
+        kernel: format!("ss_sample_dropout_{}", suffix(format)),
+        args: a,
+        blocks,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,7 +390,7 @@ mod tests {
         use std::mem::{align_of, offset_of, size_of};
         assert_eq!(
             (size_of::<KernelArgs>(), align_of::<KernelArgs>()),
-            (160, 8)
+            (208, 8)
         );
         assert_eq!(offset_of!(KernelArgs, first_block), 32);
         assert_eq!(offset_of!(KernelArgs, n), 40);
@@ -344,7 +398,7 @@ mod tests {
         assert_eq!(offset_of!(KernelArgs, input), 56);
         assert_eq!(offset_of!(KernelArgs, f), 64);
         assert_eq!(offset_of!(KernelArgs, u), 144);
-        assert!(KERNELS_SOURCE.contains("sizeof(ss_args) == 160"));
+        assert!(KERNELS_SOURCE.contains("sizeof(ss_args) == 208"));
     }
 
     #[test]

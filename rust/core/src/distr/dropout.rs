@@ -10,7 +10,7 @@ use half::{bf16, f16};
 use crate::distr::bernoulli::{threshold, Below, WORDS_BERNOULLI};
 use crate::error::{Error, Result};
 use crate::fill::{fill_elements, WordMap};
-use crate::stream::BlockFn;
+use crate::stream::{BlockCursor, BlockFn};
 
 pub const WORDS_DROPOUT: usize = WORDS_BERNOULLI;
 
@@ -142,6 +142,67 @@ fn fill_masked<B: BlockFn, I: Copy + Sync, O: Copy + Send + Sync>(
     };
     fill_elements(src, first_block, WORDS_DROPOUT, out, &map);
     Ok(())
+}
+
+/// Runs of at most this many blocks are drawn into a buffer on the stack.
+const SHORT_RUN_BLOCKS: usize = 64;
+
+/// Elements `[start, start + out.len())` of the dropout draw at `first_block` whose mask
+/// is `dropped` (docs/spec.md#element-ranges): the block holding element `start` is
+/// computed alone for the elements of it in the range, the rest is one fill from the next
+/// block. `input` and `out` have the same length (checked by the callers).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fill_masked_range<B, I, O, K>(
+    src: &B,
+    first_block: u64,
+    start: u64,
+    dropped: Below,
+    input: &[I],
+    out: &mut [O],
+    zero: O,
+    keep: &K,
+) where
+    B: BlockFn,
+    I: Copy + Sync,
+    O: Copy + Send + Sync,
+    K: Fn(I) -> O + Sync,
+{
+    debug_assert_eq!(input.len(), out.len());
+    let per_block = (4 / WORDS_DROPOUT) as u64;
+    let mut block = first_block.wrapping_add(start / per_block);
+    let lead = (start % per_block) as usize;
+    if lead + out.len() <= 4 * SHORT_RUN_BLOCKS {
+        // A short run (a row segment of a sharded sample): its blocks straight from a
+        // cursor, without the set-up of a fill, which would cost more than the run.
+        let mut buf = [[0u32; 4]; SHORT_RUN_BLOCKS];
+        let blocks = (lead + out.len()).div_ceil(4);
+        src.cursor(block).next_blocks(&mut buf[..blocks]);
+        let words = &buf.as_flattened()[lead..lead + out.len()];
+        for ((o, &w), &x) in out.iter_mut().zip(words).zip(input) {
+            *o = if dropped.test(w) { zero } else { keep(x) };
+        }
+        return;
+    }
+    let mut k = 0;
+    if lead != 0 && !out.is_empty() {
+        let w = src.block(block);
+        k = out.len().min(4 - lead);
+        for ((o, &w), &x) in out[..k].iter_mut().zip(&w[lead..]).zip(input) {
+            *o = if dropped.test(w) { zero } else { keep(x) };
+        }
+        block = block.wrapping_add(1);
+    }
+    if k == out.len() {
+        return;
+    }
+    let map = MaskMap {
+        input: &input[k..],
+        first_block: block,
+        dropped,
+        zero,
+        keep,
+    };
+    fill_elements(src, block, WORDS_DROPOUT, &mut out[k..], &map);
 }
 
 /// Element `i` is `zero` where `word(i) < t` (`dropped`), else `keep(input[i])`.

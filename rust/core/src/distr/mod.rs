@@ -10,5 +10,6 @@ pub mod integers;
 pub mod normal;
 pub mod per_sample;
 pub mod permutation;
+pub mod sample_dropout;
 pub mod truncated_normal;
 pub mod uniform;

@@ -10,9 +10,15 @@ use crate::error::{Error, Result};
 use crate::key::{Key, Name};
 use crate::stream::{Algorithm, AnyStream};
 
-/// The stream of the sample with global index `sample`: `child(sample)` of `key`.
-pub fn sample_stream(algorithm: Algorithm, key: &Key, sample: u64) -> AnyStream {
-    AnyStream::new(algorithm, &key.child(&Name::Int(sample)))
+/// The key of the sample with global index `sample`: the child `sample` (an int name) of
+/// `parent`.
+pub fn sample_key(parent: &Key, sample: u64) -> Key {
+    parent.child(&Name::Int(sample))
+}
+
+/// The stream of the sample with global index `sample`.
+pub fn sample_stream(algorithm: Algorithm, parent: &Key, sample: u64) -> AnyStream {
+    AnyStream::new(algorithm, &sample_key(parent, sample))
 }
 
 /// The length of one sample when `len` elements hold `samples` samples starting at the
