@@ -13,9 +13,12 @@ import torch.distributed as tdist
 def run(rank: int, world: int, store_path: str, body: Callable[..., Any], args: Any, backend: str) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(1)
+    kw: Dict[str, Any] = {}
     if backend == "nccl":
+        # One device per process, bound to the group so collectives never guess it.
         torch.cuda.set_device(rank)
-    tdist.init_process_group(backend, init_method=f"file://{store_path}", rank=rank, world_size=world)
+        kw["device_id"] = torch.device("cuda", rank)
+    tdist.init_process_group(backend, init_method=f"file://{store_path}", rank=rank, world_size=world, **kw)
     try:
         body(rank, world, *args)
         tdist.barrier()
@@ -31,6 +34,11 @@ def spawn(world: int, tmp_path: Any, body: Callable[..., Any], *args: Any, backe
 
     store = str(tmp_path / f"store-{backend}-{world}")
     mp.spawn(run, args=(world, store, body, args, backend), nprocs=world, join=True)
+
+
+def local_device(device: str, rank: int) -> torch.device:
+    """Where a process's tensors live: `cuda:rank` under "cuda" (one device per process)."""
+    return torch.device("cuda", rank) if device == "cuda" else torch.device(device)
 
 
 class Net(torch.nn.Module):
@@ -86,7 +94,7 @@ def sharded_init_body(rank: int, world: int, dtypes: Any, seed: int, device: str
     from seedstream.torch import init_module, materialize, routed
 
     mesh = init_device_mesh(device, (world,))
-    here = f"cuda:{rank}" if device == "cuda" else "cpu"
+    here = local_device(device, rank)
     for dtype in dtypes:
         ref = reference(dtype, seed)
         # FSDP2 after construction on meta: Shard(0) of every parameter, uneven.
@@ -134,33 +142,45 @@ class DropNet(torch.nn.Module):
         return self.fc2(self.drop(torch.relu(self.fc1(self.drop_in(x)))))
 
 
-def batch(step: int) -> torch.Tensor:
+def batch(step: int, here: torch.device = torch.device("cpu")) -> torch.Tensor:
     from seedstream import Generator
 
-    return torch.from_numpy(Generator(SEED).child("data", step).standard_normal((SAMPLES, 6), dtype="float32"))
+    x = Generator(SEED).child("data", step).standard_normal((SAMPLES, 6), dtype="float32")
+    return torch.from_numpy(x).to(here)
 
 
-def train(rank: int, world: int, micro: int, ddp: bool) -> Dict[str, Any]:
+def wrap(model: torch.nn.Module, ddp: bool, here: torch.device) -> torch.nn.Module:
+    """`model` under DDP when `ddp`; on a CUDA device, DDP is told which one."""
+    if not ddp:
+        return model
+    ids = [here.index] if here.type == "cuda" else None
+    return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+
+def train(rank: int, world: int, micro: int, ddp: bool, device: str = "cpu") -> Dict[str, Any]:
     """STEPS steps of SGD on this process's share of each global batch, in micro-batches of
     `micro` samples; per (step, global sample index), the input dropout's input and output
-    (the data, never zero, so a zero output is a dropped element)."""
+    (the data, never zero, so a zero output is a dropped element). The model and data live
+    on `device` (`cuda:rank` for "cuda"); what is returned is on the CPU."""
     from seedstream.torch import init_module, patch_dropout
 
-    model = init_module(DropNet(), SEED)
+    here = local_device(device, rank)
+    model = init_module(DropNet(), SEED).to(here)
     patch = patch_dropout(model, seed=SEED)
     seen: Dict[Any, Any] = {}
     current: Dict[str, int] = {}
 
     def record(module: Any, args: Any, out: torch.Tensor) -> None:
         for j in range(out.shape[0]):
-            seen[(current["step"], current["offset"] + j)] = (args[0][j].detach().clone(), out[j].detach().clone())
+            seen[(current["step"], current["offset"] + j)] = (args[0][j].detach().cpu().clone(),
+                                                              out[j].detach().cpu().clone())
 
     model.drop_in.register_forward_hook(record)
-    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    net = wrap(model, ddp, here)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     share = SAMPLES // world
     for step in range(STEPS):
-        x = batch(step)
+        x = batch(step, here)
         y = x.sum(dim=1, keepdim=True)
         opt.zero_grad()
         for lo in range(rank * share, (rank + 1) * share, micro):
@@ -169,7 +189,7 @@ def train(rank: int, world: int, micro: int, ddp: bool) -> Dict[str, Any]:
                 loss = ((net(x[lo:lo + micro]) - y[lo:lo + micro]) ** 2).sum() * (world / SAMPLES)
             loss.backward()
         opt.step()
-    return {"seen": seen, "params": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+    return {"seen": seen, "params": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
 
 
 class SampleNet(torch.nn.Module):
@@ -195,19 +215,20 @@ class SampleNet(torch.nn.Module):
         return self.fc2(out)
 
 
-def train_samples(rank: int, world: int, micro: int, ddp: bool) -> Dict[Any, Any]:
+def train_samples(rank: int, world: int, micro: int, ddp: bool, device: str = "cpu") -> Dict[Any, Any]:
     """As `train`, with SampleNet under sample_keys; per (step, global sample index), the
-    masks of its three dropouts."""
+    masks of its three dropouts (on the CPU)."""
     from seedstream.torch import init_module, patch_dropout, sample_keys
 
-    model = init_module(SampleNet(), SEED)
+    here = local_device(device, rank)
+    model = init_module(SampleNet(), SEED).to(here)
     patch_dropout(model, seed=SEED)
-    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    net = wrap(model, ddp, here)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     seen: Dict[Any, Any] = {}
     share = SAMPLES // world
     for step in range(STEPS):
-        x = batch(step)
+        x = batch(step, here)
         y = x.sum(dim=1, keepdim=True)
         opt.zero_grad()
         for lo in range(rank * share, (rank + 1) * share, micro):
@@ -215,29 +236,30 @@ def train_samples(rank: int, world: int, micro: int, ddp: bool) -> Dict[Any, Any
                 loss = ((net(x[lo:lo + micro]) - y[lo:lo + micro]) ** 2).sum() * (world / SAMPLES)
             loss.backward()
             for j in range(micro):
-                seen[(step, lo + j)] = tuple(m[j].clone() for m in model.masks)
+                seen[(step, lo + j)] = tuple(m[j].cpu().clone() for m in model.masks)
         opt.step()
     return seen
 
 
-def dropout_body(rank: int, world: int, out_dir: str) -> None:
-    result = train(rank, world, 1 if world == 4 else 2, ddp=True)
+def dropout_body(rank: int, world: int, out_dir: str, device: str = "cpu") -> None:
+    result = train(rank, world, 1 if world == 4 else 2, ddp=True, device=device)
     torch.save(result, f"{out_dir}/train-{world}-{rank}.pt")
     if world == 2:
-        torch.save(train_samples(rank, world, 2, ddp=True), f"{out_dir}/samples-{rank}.pt")
+        torch.save(train_samples(rank, world, 2, ddp=True, device=device), f"{out_dir}/samples-{rank}.pt")
         # Default keys under data parallelism: the rank is part of the key, so two ranks fed
         # the same data draw different masks.
         from seedstream.torch import init_module, patch_dropout
 
-        model = init_module(DropNet(), SEED)
+        here = local_device(device, rank)
+        model = init_module(DropNet(), SEED).to(here)
         patch_dropout(model, seed=SEED)
-        out = model.drop_in(torch.ones(64, 16))
+        out = model.drop_in(torch.ones(64, 16, device=here))
         both = [torch.empty_like(out) for _ in range(world)]
         tdist.all_gather(both, out)
-        torch.save({"auto": both}, f"{out_dir}/default-{rank}.pt")
+        torch.save({"auto": [t.cpu() for t in both]}, f"{out_dir}/default-{rank}.pt")
 
 
-def fsdp_tp_body(rank: int, world: int, seed: int) -> None:
+def fsdp_tp_body(rank: int, world: int, seed: int, device: str = "cpu") -> None:
     """FSDP2 over tensor parallelism on a 2 x 2 mesh (_StridedShard where both split dim 0)."""
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
@@ -245,17 +267,17 @@ def fsdp_tp_body(rank: int, world: int, seed: int) -> None:
 
     from seedstream.torch import init_module
 
-    mesh = init_device_mesh("cpu", (2, world // 2), mesh_dim_names=("dp", "tp"))
+    mesh = init_device_mesh(device, (2, world // 2), mesh_dim_names=("dp", "tp"))
     ref = reference(torch.float32, seed)
-    model = Net()
+    model = Net().to(local_device(device, rank))
     parallelize_module(model, mesh["tp"], {"fc1": ColwiseParallel(), "fc2": RowwiseParallel()})
     fully_shard(model, mesh=mesh["dp"])
     init_module(model, seed)
     assert assert_shards_equal(model, ref, "fsdp over tp") == 8
 
 
-def all_body(rank: int, world: int, dtypes: Any, seed: int, out_dir: str) -> None:
-    sharded_init_body(rank, world, dtypes, seed)
+def all_body(rank: int, world: int, dtypes: Any, seed: int, out_dir: str, device: str = "cpu") -> None:
+    sharded_init_body(rank, world, dtypes, seed, device)
     if world == 4:
-        fsdp_tp_body(rank, world, seed)
-    dropout_body(rank, world, out_dir)
+        fsdp_tp_body(rank, world, seed, device)
+    dropout_body(rank, world, out_dir, device)

@@ -14,21 +14,50 @@ pytestmark = pytest.mark.skipif(not tdist.is_available(), reason="torch without 
 FLOATS = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def _cuda_devices() -> int:
+    """CUDA devices NCCL can use (one per process), 0 without CUDA or NCCL."""
+    if not (tdist.is_nccl_available() and torch.cuda.is_available()):
+        return 0
+    return torch.cuda.device_count()
+
+
+# The same checks on CUDA with NCCL, one device per process: 2 processes, and 4 where there
+# are 4 devices.
+NCCL = pytest.param("nccl", marks=pytest.mark.skipif(_cuda_devices() < 2, reason="needs 2 CUDA devices and NCCL"))
+
+
+class Runs:
+    """Where one backend's processes saved their results, and which world sizes ran."""
+
+    def __init__(self, path, worlds):
+        self.path, self.worlds = path, worlds
+
+    def __truediv__(self, name):
+        return self.path / name
+
+
+@pytest.fixture(scope="module", params=["gloo", NCCL])
+def runs(request, tmp_path_factory):
     """One spawn per world size (starting processes dominates the cost): each process checks
-    its shards of a sharded init against an unsharded one, then trains with dropout."""
-    out = tmp_path_factory.mktemp("dist")
+    its shards of a sharded init against an unsharded one, then trains with dropout. gloo
+    runs on the CPU; nccl on `cuda:rank`, its results saved on the CPU."""
+    backend = request.param
+    out = tmp_path_factory.mktemp(f"dist-{backend}")
+    device = "cuda" if backend == "nccl" else "cpu"
     # Every float dtype on 2 processes; on 4, the two that matter most for large models.
-    for world, dtypes in ((2, FLOATS), (4, (torch.float32, torch.bfloat16))):
-        w.spawn(world, out, w.all_body, dtypes, 5, str(out))
-    return out
+    plan = ((2, FLOATS), (4, (torch.float32, torch.bfloat16)))
+    if backend == "nccl":
+        plan = tuple((world, dtypes) for world, dtypes in plan if world <= _cuda_devices())
+    for world, dtypes in plan:
+        w.spawn(world, out, w.all_body, dtypes, 5, str(out), device, backend=backend)
+    return Runs(out, tuple(world for world, _ in plan))
 
 
 def test_sharded_init_equals_unsharded_on_2_and_4_ranks(runs):
     # The checks run in the processes (spawn fails if one raises); here: all of them ran.
-    assert sorted(p.name for p in runs.glob("train-*.pt")) == [
-        "train-2-0.pt", "train-2-1.pt", "train-4-0.pt", "train-4-1.pt", "train-4-2.pt", "train-4-3.pt"]
+    assert sorted(p.name for p in runs.path.glob("train-*.pt")) == [
+        f"train-{world}-{rank}.pt" for world in runs.worlds for rank in range(world)]
+    assert runs.worlds[0] == 2
 
 
 def _merged(runs, world):
@@ -44,7 +73,7 @@ def _merged(runs, world):
 def test_sample_masks_equal_across_world_sizes_and_micro_batches(runs):
     one = w.train(0, 1, 4, ddp=False)["seen"]
     assert len(one) == w.STEPS * w.SAMPLES
-    for world in (2, 4):
+    for world in runs.worlds:
         seen, _ = _merged(runs, world)
         assert seen.keys() == one.keys()
         for key, (x, out) in one.items():
@@ -85,10 +114,3 @@ def test_default_keys_differ_across_ddp_ranks(runs):
     both = torch.load(runs / "default-0.pt")["auto"]
     assert not torch.equal(both[0] == 0, both[1] == 0)
 
-
-@pytest.mark.skipif(
-    not (torch.cuda.is_available() and torch.cuda.device_count() >= 2 and tdist.is_nccl_available()),
-    reason="needs 2 CUDA devices and NCCL",
-)
-def test_sharded_init_equals_unsharded_with_nccl(tmp_path):
-    w.spawn(2, tmp_path, w.sharded_init_body, FLOATS, 5, "cuda", backend="nccl")
