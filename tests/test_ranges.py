@@ -135,3 +135,28 @@ def test_errors_name_the_argument():
 
 def test_exported():
     assert seedstream.fill_range is fill_range and seedstream.fill_box is fill_box
+
+
+def test_box_of_a_draw_past_2_64_elements_is_refused():
+    g = Generator(0)
+    with pytest.raises(ValueError, match="^shape:"):
+        fill_box(g, "random", (2**40, 2**40), (2**30, 0), np.empty((1, 4)))
+
+
+def test_core_box_runs_and_their_placement():
+    from seedstream import _core
+
+    assert _core.box_runs((3, 4, 5), (1, 1, 0), (2, 2, 5)).tolist() == [[25, 0, 10], [45, 10, 10]]
+    assert _core.box_runs((), (), ()).tolist() == [[0, 0, 1]]
+    with pytest.raises(ValueError, match="^offset:"):
+        _core.box_runs((4, 4), (3, 0), (2, 4))
+    with pytest.raises(ValueError, match="^shape:"):
+        _core.box_runs((4, 4), (3,), (1, 4))
+    # float32, 4 per block: element 5 needs one place before it for element 4.
+    runs = np.array([[5, 0, 2], [5, 1, 2], [8, 0, 1]], np.uint64)
+    assert _core.runs_in_place(runs, 1).tolist() == [False, True, True]
+    assert _core.runs_in_place(runs, 4).tolist() == [True, True, True]
+    with pytest.raises(ValueError, match="^words_per_element:"):
+        _core.runs_in_place(runs, 3)
+    with pytest.raises(ValueError, match="^runs:"):
+        _core.runs_in_place(runs[:, :2].copy(), 1)

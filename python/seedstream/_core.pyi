@@ -18,6 +18,7 @@ __all__ = [
     "_get_chunk_blocks",
     "_set_chunk_blocks",
     "_set_simd_level",
+    "box_runs",
     "cuda_compile",
     "cuda_kernels",
     "cuda_nvrtc_info",
@@ -32,6 +33,7 @@ __all__ = [
     "get_num_threads",
     "philox4x32_10",
     "philox4x64_10",
+    "runs_in_place",
     "set_num_threads",
     "simd_level",
 ]
@@ -97,6 +99,13 @@ def cuda_sample_dropout(
     stream: int,
 ) -> None:
     """Launches sample dropout of `samples` samples' boxes from device memory `input` into `out`."""
+
+def box_runs(shape: Sequence[int], offset: Sequence[int], local: Sequence[int]) -> npt.NDArray[np.uint64]:
+    """Runs of the box `offset + [0, local)` of a C-order draw of `shape`: uint64 rows
+    (first element in the draw, first element in the box, elements)."""
+
+def runs_in_place(runs: npt.NDArray[np.uint64], words_per_element: int) -> npt.NDArray[np.bool_]:
+    """Whether a `runs=` fill of elements of `words_per_element` words places each row of `runs`."""
 
 @final
 class Stream:

@@ -16,6 +16,7 @@ from typing import Any, Sequence, Tuple
 
 import numpy as np
 
+from seedstream import _core
 from seedstream import _validate as v
 from seedstream._generator import Generator
 
@@ -114,30 +115,7 @@ def run_table(shape: Sequence[int], offset: Sequence[int], local: Sequence[int])
     """The contiguous runs of the box ``offset + [0, local)`` of a C-order array of ``shape``,
     as uint64 rows (first element in the array, first element in the box, elements): one run
     per index of the leading dimensions the box cuts."""
-    nd = len(shape)
-    # Trailing dimensions the box spans whole join the run; the first one it cuts ends it.
-    k = nd
-    while k > 0 and offset[k - 1] == 0 and local[k - 1] == shape[k - 1]:
-        k -= 1
-    inner = int(np.prod(shape[k:], dtype=np.uint64)) if k < nd else 1
-    if k == 0:
-        return np.array([[0, 0, inner]], dtype=np.uint64)
-    strides = np.ones(nd, dtype=np.uint64)
-    for d in range(nd - 2, -1, -1):
-        strides[d] = strides[d + 1] * np.uint64(shape[d + 1])
-    run = local[k - 1] * inner
-    outer = local[:k - 1]
-    count = int(np.prod(outer, dtype=np.int64)) if outer else 1
-    starts = np.full(count, offset[k - 1] * int(strides[k - 1]), dtype=np.uint64)
-    if outer:
-        idx = np.indices(outer, dtype=np.uint64).reshape(len(outer), -1)
-        for d in range(len(outer)):
-            starts += (idx[d] + np.uint64(offset[d])) * strides[d]
-    table = np.empty((count, 3), dtype=np.uint64)
-    table[:, 0] = starts
-    table[:, 1] = np.arange(count, dtype=np.uint64) * np.uint64(run)
-    table[:, 2] = run
-    return table
+    return _core.box_runs(shape, offset, local)
 
 
 def fill_box(generator: Generator, method: str, shape: Sequence[int], offset: Sequence[int],
@@ -165,7 +143,7 @@ def fill_box(generator: Generator, method: str, shape: Sequence[int], offset: Se
     # A run not starting a block is drawn from its block's first element, which lands in
     # the places before it (those of earlier runs, filled after it). Runs with too few
     # places before them (the first ones) are drawn here afterwards, the rest in one call.
-    alone = table[:, 1] < table[:, 0] % np.uint64(4 // w)
+    alone = ~_core.runs_in_place(table, w)
     together = np.ascontiguousarray(table[~alone])
     if together.shape[0]:
         # A copy of the stream: the runs draw at the position without moving `generator`.

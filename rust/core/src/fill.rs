@@ -176,6 +176,15 @@ pub fn pieces(
     })
 }
 
+/// Whether [`run_pieces`] can place a run whose first element is element `element` of the
+/// draw and goes to place `out_element`, with elements of `words_per_element` words: the
+/// elements of its block before it (`element mod (4 / words_per_element)`) need as many
+/// places before its own.
+pub fn run_fits(element: u64, out_element: u64, words_per_element: usize) -> bool {
+    debug_assert!(matches!(words_per_element, 1 | 2 | 4));
+    out_element >= element % (4 / words_per_element) as u64
+}
+
 /// The pieces `(first block, element range of the output)` that fill runs of elements of a
 /// draw at `position` (docs/spec.md#element-ranges). `runs` holds rows `(first element in
 /// the draw, first element in the output, elements)`, by increasing output place. A run
@@ -200,9 +209,11 @@ pub fn run_pieces(
     let mut out = Vec::new();
     for row in runs.chunks_exact(3).rev() {
         let (element, out_element, elements) = (row[0], row[1], row[2]);
-        let lead = element % per_block;
         let bad = || Error::invalid("runs", format!("run {row:?} does not fit out"));
-        let lo = out_element.checked_sub(lead).ok_or_else(bad)?;
+        if !run_fits(element, out_element, words_per_element) {
+            return Err(bad());
+        }
+        let lo = out_element - element % per_block;
         let hi = out_element
             .checked_add(elements)
             .filter(|&h| h <= out_len as u64)
@@ -373,5 +384,13 @@ mod run_tests {
         assert!(run_pieces(0, 4, 1, &[1, 0, 2]).is_err()); // no place for its lead
         assert!(run_pieces(0, 4, 1, &[0, 2, 3]).is_err()); // past the output
         assert!(run_pieces(u64::MAX - 1, 8, 1, &[8, 0, 4]).is_err());
+    }
+
+    #[test]
+    fn runs_fit_with_a_place_for_each_element_before_them_in_their_block() {
+        assert!(run_fits(5, 1, 1) && !run_fits(5, 0, 1) && !run_fits(7, 2, 1));
+        assert!(run_fits(3, 1, 2) && !run_fits(3, 0, 2)); // float64: 2 per block
+        assert!(run_fits(7, 0, 4)); // 4 words: every element starts a block
+        assert!(run_fits(8, 0, 1) && run_fits(0, 0, 2));
     }
 }

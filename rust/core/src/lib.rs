@@ -22,6 +22,7 @@ pub mod key;
 pub mod pcg64;
 pub mod philox;
 pub mod philox4x64;
+pub mod ranges;
 pub mod rng;
 pub mod seed_sequence;
 pub mod simd;

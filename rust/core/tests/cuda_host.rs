@@ -20,7 +20,7 @@ use seedstream_core::detmath::{cos_sin_octant_f32, cos_sin_octant_f64, ln_f32, l
 use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::{box_muller_f32, box_muller_f64, Normal};
 use seedstream_core::distr::sample_dropout::{
-    self, fill_kernel_table, kernel_table_words, SampleBox,
+    self, fill_kernel_table, kernel_table_words, sample_part,
 };
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
@@ -789,7 +789,7 @@ fn sample_dropout_kernels_equal_cpu_fills() {
     ];
     let mut case = 0usize;
     for &(shape, offset, local) in cases {
-        let part = SampleBox::new(shape, offset, local).unwrap();
+        let part = sample_part(shape, offset, local).unwrap();
         let m = part.elements() as usize;
         for samples in [1usize, 3, 37, 300] {
             for first_sample in [0u64, u64::MAX - 300] {

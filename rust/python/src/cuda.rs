@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use seedstream_core::cuda::{self, driver};
-use seedstream_core::distr::sample_dropout::{kernel_table_words, SampleBox};
+use seedstream_core::distr::sample_dropout::{kernel_table_words, sample_part};
 
 use crate::args::float_format;
 use crate::errors::core;
@@ -80,7 +80,7 @@ pub fn cuda_prepare(py: Python<'_>, device: i32, stream: u64) -> PyResult<()> {
 #[pyfunction]
 pub fn cuda_sample_table_words(samples: u64, sample_box: BoxArg) -> PyResult<u64> {
     let (shape, offset, local) = sample_box;
-    let part = core(SampleBox::new(&shape, &offset, &local))?;
+    let part = core(sample_part(&shape, &offset, &local))?;
     kernel_table_words(samples, &part)
         .ok_or_else(|| PyValueError::new_err("samples: too many samples for one table"))
 }
@@ -104,7 +104,7 @@ pub fn cuda_sample_dropout(
     stream: u64,
 ) -> PyResult<()> {
     let (shape, offset, local) = sample_box;
-    let part = core(SampleBox::new(&shape, &offset, &local))?;
+    let part = core(sample_part(&shape, &offset, &local))?;
     let launch = core(cuda::sample_dropout_launch(
         p,
         float_format(dtype)?,

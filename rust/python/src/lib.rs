@@ -9,6 +9,7 @@ mod cuda;
 mod errors;
 mod feistel;
 mod pcg;
+mod ranges;
 mod seed_sequence;
 mod stream;
 
@@ -204,6 +205,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cuda::cuda_prepare, m)?)?;
     m.add_function(wrap_pyfunction!(cuda::cuda_sample_table_words, m)?)?;
     m.add_function(wrap_pyfunction!(cuda::cuda_sample_dropout, m)?)?;
+    m.add_function(wrap_pyfunction!(ranges::box_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(ranges::runs_in_place, m)?)?;
     m.add_class::<stream::Stream>()?;
     m.add_class::<pcg::Pcg64Engine>()?;
     m.add_class::<seed_sequence::SeedSequence>()?;

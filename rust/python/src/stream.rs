@@ -17,7 +17,8 @@ use half::slice::HalfBitsSliceExt;
 use seedstream_core::distr::float::{FloatFormat, FloatSlice};
 use seedstream_core::distr::normal::Normal;
 use seedstream_core::distr::sample_dropout::{
-    fill_kernel_table, fill_sample_dropout, fill_sample_dropout_half_bits, sample_pieces, SampleBox,
+    fill_kernel_table, fill_sample_dropout, fill_sample_dropout_half_bits, sample_part,
+    sample_pieces, SampleBox,
 };
 use seedstream_core::distr::truncated_normal::TruncatedNormal;
 use seedstream_core::distr::uniform::UniformRange;
@@ -603,7 +604,7 @@ impl Stream {
             }
         };
         let boxed = match &sample_box {
-            Some((shape, offset, local)) => Some(core(SampleBox::new(shape, offset, local))?),
+            Some((shape, offset, local)) => Some(core(sample_part(shape, offset, local))?),
             None => None,
         };
         let (algorithm, key) = (self.algorithm, &self.key);
@@ -715,7 +716,7 @@ impl Stream {
             )));
         }
         let (shape, offset, local) = sample_box;
-        let part = core(SampleBox::new(&shape, &offset, &local))?;
+        let part = core(sample_part(&shape, &offset, &local))?;
         let buf = slice_of(&mut out)?;
         let key = &self.key;
         py.detach(|| fill_kernel_table(key, first_sample, samples, &part, buf))

@@ -14,6 +14,7 @@ use crate::distr::per_sample::sample_key;
 use crate::error::{Error, Result};
 use crate::fill::{for_each_chunk, PIECE_BLOCKS};
 use crate::key::Key;
+use crate::ranges::BoxArgs;
 use crate::stream::{Algorithm, AnyStream};
 
 /// A child key costs about as much as dropout of this many elements (one SHA-256 of two
@@ -27,112 +28,17 @@ const TASK_ELEMENTS: usize = 1 << 16;
 /// The part of each sample a batch holds: element `k` of the part (C order) is element
 /// `starts[k / run] + k % run` of the sample's whole draw. One run for a whole sample or a
 /// split along the first dimension; one per row segment for a split along a later one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SampleBox {
-    starts: Vec<u64>,
-    run: u64,
-}
+pub use crate::ranges::ElementBox as SampleBox;
 
-impl SampleBox {
-    /// All `elements` elements of each sample.
-    pub fn whole(elements: u64) -> SampleBox {
-        SampleBox {
-            starts: if elements == 0 { vec![] } else { vec![0] },
-            run: elements,
-        }
-    }
+/// The names of a sample box's arguments in the sample dropout API.
+pub const SAMPLE_BOX_ARGS: BoxArgs = BoxArgs {
+    shape: "sample_shape",
+    offset: "element_offset",
+};
 
-    /// The box `offset + [0, local)` of a C-order sample of `shape`.
-    pub fn new(shape: &[u64], offset: &[u64], local: &[u64]) -> Result<SampleBox> {
-        let nd = shape.len();
-        if offset.len() != nd || local.len() != nd {
-            return Err(Error::invalid(
-                "sample_shape",
-                format!(
-                    "expected {nd} entries in element_offset and the box, got {} and {}",
-                    offset.len(),
-                    local.len()
-                ),
-            ));
-        }
-        for d in 0..nd {
-            if offset[d].checked_add(local[d]).is_none_or(|e| e > shape[d]) {
-                return Err(Error::invalid(
-                    "element_offset",
-                    format!("a box of {local:?} at {offset:?} leaves the sample shape {shape:?}"),
-                ));
-            }
-        }
-        let too_big = || Error::invalid("sample_shape", "more than 2**64 - 1 elements");
-        let product = |dims: &[u64]| {
-            dims.iter()
-                .try_fold(1u64, |a, &b| a.checked_mul(b))
-                .ok_or_else(too_big)
-        };
-        product(shape)?;
-        if product(local)? == 0 {
-            return Ok(SampleBox::whole(0));
-        }
-        // Trailing dimensions the box spans whole join the run; the first it cuts ends it.
-        let mut k = nd;
-        while k > 0 && offset[k - 1] == 0 && local[k - 1] == shape[k - 1] {
-            k -= 1;
-        }
-        let inner = product(&shape[k..])?;
-        if k == 0 {
-            return Ok(SampleBox::whole(inner));
-        }
-        // C-order strides of the sample (they fit: the product of the shape does).
-        let mut strides = vec![1u64; nd];
-        for d in (0..nd - 1).rev() {
-            strides[d] = strides[d + 1] * shape[d + 1];
-        }
-        let run = local[k - 1] * inner;
-        let outer = &local[..k - 1];
-        let count = usize::try_from(product(outer)?).map_err(|_| too_big())?;
-        let mut starts = Vec::with_capacity(count);
-        let mut idx = vec![0u64; outer.len()];
-        for _ in 0..count {
-            let mut s = offset[k - 1] * strides[k - 1];
-            for d in 0..outer.len() {
-                s += (offset[d] + idx[d]) * strides[d];
-            }
-            starts.push(s);
-            // The next index of the outer dimensions, in C order.
-            for d in (0..outer.len()).rev() {
-                idx[d] += 1;
-                if idx[d] < outer[d] {
-                    break;
-                }
-                idx[d] = 0;
-            }
-        }
-        Ok(SampleBox { starts, run })
-    }
-
-    /// Elements of the part of one sample.
-    pub fn elements(&self) -> u64 {
-        self.starts.len() as u64 * self.run
-    }
-
-    /// The first element (in the sample's whole draw) of each run.
-    pub fn starts(&self) -> &[u64] {
-        &self.starts
-    }
-
-    /// Elements of each run.
-    pub fn run(&self) -> u64 {
-        self.run
-    }
-
-    /// The most blocks of a sample's draw one run reads: `ceil((start mod 4 + run) / 4)`.
-    pub fn blocks_per_run(&self) -> u64 {
-        self.starts
-            .iter()
-            .map(|s| (s % 4 + self.run).div_ceil(4))
-            .max()
-            .unwrap_or(0)
-    }
+/// The box `offset + [0, local)` of a C-order sample of `shape`.
+pub fn sample_part(shape: &[u64], offset: &[u64], local: &[u64]) -> Result<SampleBox> {
+    SampleBox::new(shape, offset, local, SAMPLE_BOX_ARGS)
 }
 
 /// Samples per parallel task for samples of `elements` elements.
@@ -397,7 +303,7 @@ mod tests {
             (&[5000], &[3], &[4001]),
         ];
         for &(shape, offset, local) in cases {
-            let part = SampleBox::new(shape, offset, local).unwrap();
+            let part = sample_part(shape, offset, local).unwrap();
             let whole_m: u64 = shape.iter().product();
             let m = part.elements() as usize;
             assert_eq!(m as u64, local.iter().product::<u64>());
@@ -436,25 +342,20 @@ mod tests {
     }
 
     #[test]
-    fn run_tables() {
-        let b = SampleBox::new(&[4, 7], &[1, 3], &[2, 4]).unwrap();
+    fn sample_boxes_name_the_sample_arguments() {
+        // The runs themselves: crate::ranges' tests.
+        let b = sample_part(&[4, 7], &[1, 3], &[2, 4]).unwrap();
         assert_eq!((b.starts(), b.run()), (&[10u64, 17][..], 4));
-        assert_eq!(b.blocks_per_run(), 2);
-        let b = SampleBox::new(&[4, 7], &[1, 0], &[2, 7]).unwrap();
-        assert_eq!((b.starts(), b.run()), (&[7u64][..], 14));
-        assert_eq!(
-            SampleBox::new(&[4, 7], &[0, 0], &[4, 7]).unwrap(),
-            SampleBox::whole(28)
-        );
-        assert_eq!(
-            SampleBox::new(&[4, 7], &[0, 0], &[0, 7])
-                .unwrap()
-                .elements(),
-            0
-        );
-        assert!(SampleBox::new(&[4, 7], &[0, 5], &[1, 3]).is_err());
-        assert!(SampleBox::new(&[4, 7], &[0], &[1, 3]).is_err());
-        assert!(SampleBox::new(&[1 << 40, 1 << 40], &[0, 0], &[1, 1]).is_err());
+        for (e, want) in [
+            (sample_part(&[4, 7], &[0, 5], &[1, 3]), "element_offset"),
+            (sample_part(&[4, 7], &[0], &[1, 3]), "sample_shape"),
+            (
+                sample_part(&[1 << 40, 1 << 40], &[0, 0], &[1, 1]),
+                "sample_shape",
+            ),
+        ] {
+            assert!(matches!(e, Err(Error::InvalidArgument { name, .. }) if name == want));
+        }
     }
 
     #[test]
@@ -499,7 +400,7 @@ mod tests {
 
     #[test]
     fn kernel_table_holds_keys_and_starts() {
-        let part = SampleBox::new(&[4, 7], &[1, 3], &[2, 4]).unwrap();
+        let part = sample_part(&[4, 7], &[1, 3], &[2, 4]).unwrap();
         let samples = 700; // several parallel tasks
         let mut t = vec![0u32; kernel_table_words(samples as u64, &part).unwrap() as usize];
         fill_kernel_table(&parent(), 9, samples, &part, &mut t).unwrap();
