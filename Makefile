@@ -26,6 +26,10 @@ lint:
 	@if cargo clippy --version >/dev/null 2>&1; then \
 		cargo clippy --workspace --all-targets --quiet -- -D clippy::disallowed_methods; \
 	else echo "cargo clippy not installed: skipping the disallowed-methods lint"; fi
+	@# aarch64 (the portable batched path, NEON): type-checked where rustup has the target.
+	@if rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then \
+		RUSTFLAGS="-D warnings" cargo check --quiet --workspace --all-targets --target aarch64-unknown-linux-gnu; \
+	else echo "rustup target aarch64-unknown-linux-gnu not installed: skipping the aarch64 check"; fi
 
 test: install-test lint
 	cargo test --workspace
