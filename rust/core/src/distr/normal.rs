@@ -16,11 +16,8 @@ use crate::detmath::{cos_sin_octant_f32, cos_sin_octant_f64, ln_f32, ln_f64};
 use crate::distr::bits::join_u64;
 use crate::distr::float::{FloatFormat, FloatSlice, FromF32};
 use crate::error::{Error, Repr, Result};
-use crate::fill::{fill_elements, WordMap, BATCH_BLOCKS};
+use crate::fill::{fill_elements, WordMap};
 use crate::stream::BlockFn;
-
-/// Elements per map call in binary64 (two words each).
-const RUN_F64: usize = 2 * BATCH_BLOCKS;
 
 const TWO_POW_M32_F32: f32 = 1.0 / 4_294_967_296.0;
 const TWO_POW_M64_F64: f64 = 1.0 / 18_446_744_073_709_551_616.0;
@@ -36,10 +33,24 @@ pub fn box_muller_f32(a: u32, b: u32) -> (f32, f32) {
     (r * c, r * s)
 }
 
+/// `x as f64`, rounded to nearest, without a 64-bit integer conversion (AVX2 has none; it
+/// would run one element at a time). With `h` and `l` the high and low 32 bits of `x`, the
+/// bit patterns `2^84 + h 2^32` and `2^52 + l` are exact, `(2^84 + h 2^32) - (2^84 + 2^52)`
+/// is exact (a multiple of 2^32 below 2^64 in magnitude), and adding `2^52 + l` rounds the
+/// exact sum `h 2^32 + l = x` once, to nearest: the conversion's value.
+#[inline(always)]
+pub fn u64_to_f64(x: u64) -> f64 {
+    const TWO_POW_84: u64 = 0x4530_0000_0000_0000;
+    const TWO_POW_52: u64 = 0x4330_0000_0000_0000;
+    const TWO_POW_84_PLUS_52: u64 = 0x4530_0000_0010_0000;
+    let hi = f64::from_bits(TWO_POW_84 | (x >> 32)) - f64::from_bits(TWO_POW_84_PLUS_52);
+    hi + f64::from_bits(TWO_POW_52 | (x & 0xFFFF_FFFF))
+}
+
 /// The standard-normal pair of 64-bit values `(a, b)` in binary64.
 #[inline(always)]
 pub fn box_muller_f64(a: u64, b: u64) -> (f64, f64) {
-    let u1 = (a as f64 + 0.5) * TWO_POW_M64_F64;
+    let u1 = (u64_to_f64(a) + 0.5) * TWO_POW_M64_F64;
     let r = (0.0 - 2.0 * ln_f64(u1)).sqrt();
     let (c, s) = cos_sin_octant_f64(b);
     (r * c, r * s)
@@ -128,29 +139,57 @@ impl Normal {
     }
 }
 
+/// Pairs per inner step of the binary64 mapping: 64 elements, as for binary32.
+const PAIRS_F64: usize = 32;
+
 /// The binary64 mapping: pair `j` of a run is block `j` (words 4j..4j+3).
 struct NormalF64Map(Normal);
 
-impl WordMap<f64> for NormalF64Map {
+impl NormalF64Map {
+    /// The elements of [`PAIRS_F64`] blocks of words, in stream order.
     #[inline(always)]
-    fn map(&self, _block: u64, w: &[u32], o: &mut [f64]) {
+    fn pairs(&self, w: &[u32; 4 * PAIRS_F64]) -> [f64; 2 * PAIRS_F64] {
         let Normal { loc, scale } = self.0;
-        // As in the binary32 mapping: fixed sizes, a short final run computes unused pairs.
-        let mut a = [0u64; RUN_F64 / 2];
-        let mut b = [0u64; RUN_F64 / 2];
-        for (j, blk) in w.chunks_exact(4).enumerate().take(RUN_F64 / 2) {
-            a[j] = join_u64(blk[0], blk[1]);
-            b[j] = join_u64(blk[2], blk[3]);
+        let mut a = [0u64; PAIRS_F64];
+        let mut b = [0u64; PAIRS_F64];
+        for j in 0..PAIRS_F64 {
+            a[j] = join_u64(w[4 * j], w[4 * j + 1]);
+            b[j] = join_u64(w[4 * j + 2], w[4 * j + 3]);
         }
-        let mut zc = [0f64; RUN_F64 / 2];
-        let mut zs = [0f64; RUN_F64 / 2];
-        for j in 0..RUN_F64 / 2 {
+        let mut zc = [0f64; PAIRS_F64];
+        let mut zs = [0f64; PAIRS_F64];
+        for j in 0..PAIRS_F64 {
             let (c, s) = box_muller_f64(a[j], b[j]);
             zc[j] = loc + scale * c;
             zs[j] = loc + scale * s;
         }
-        for (k, o) in o.iter_mut().enumerate() {
-            *o = if k % 2 == 0 { zc[k / 2] } else { zs[k / 2] };
+        let mut z = [0f64; 2 * PAIRS_F64];
+        for j in 0..PAIRS_F64 {
+            z[2 * j] = zc[j];
+            z[2 * j + 1] = zs[j];
+        }
+        z
+    }
+}
+
+impl WordMap<f64> for NormalF64Map {
+    #[inline(always)]
+    fn map(&self, _block: u64, w: &[u32], o: &mut [f64]) {
+        const N: usize = 2 * PAIRS_F64;
+        let full = o.len() / N * N;
+        let mut outs = o.chunks_exact_mut(N);
+        for (o, w) in (&mut outs).zip(w.chunks_exact(2 * N)) {
+            let w: &[u32; 2 * N] = w.try_into().expect("chunks of 2N words");
+            o.copy_from_slice(&self.pairs(w));
+        }
+        // A short end: its blocks padded with zero words, whose elements are not stored.
+        let o = outs.into_remainder();
+        if !o.is_empty() {
+            let rest = &w[2 * full..];
+            let mut padded = [0u32; 2 * N];
+            let k = rest.len().min(2 * N);
+            padded[..k].copy_from_slice(&rest[..k]);
+            o.copy_from_slice(&self.pairs(&padded)[..o.len()]);
         }
     }
 }
@@ -257,6 +296,28 @@ mod tests {
         assert!((c.hypot(s) - (130.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-14);
         let (c, s) = box_muller_f64(u64::MAX, 7);
         assert_eq!((c.abs(), s.abs()), (0.0, 0.0));
+    }
+
+    #[test]
+    fn u64_to_f64_equals_the_conversion() {
+        let mut seed = 3u64;
+        let mut xs: Vec<u64> = (0..64).flat_map(|k| [1u64 << k, (1u64 << k) - 1]).collect();
+        // Halfway cases above 2^53, both parities, and the top.
+        for e in 53..64 {
+            let half = 1u64 << (e - 53);
+            xs.extend([(1u64 << e) + half, (1u64 << e) + 3 * half, (1 << e) | 1]);
+        }
+        xs.extend([
+            u64::MAX,
+            u64::MAX - 1024,
+            u64::MAX - 1023,
+            0x8000_0000_0000_0400,
+        ]);
+        xs.extend((0..1_000_000).map(|_| mix(&mut seed)));
+        xs.extend((0..100_000).map(|_| mix(&mut seed) >> (mix(&mut seed) % 64)));
+        for x in xs {
+            assert_eq!(u64_to_f64(x).to_bits(), (x as f64).to_bits(), "{x:#x}");
+        }
     }
 
     /// splitmix64, for test inputs only.
