@@ -128,6 +128,16 @@ def test_bitgen_benchmark_runs_at_tiny_size():
     assert "| PCG64 | Generator.random(n) |" in r.stdout and "random_raw(n)" in r.stdout
 
 
+def test_kernel_benchmark_runs_at_tiny_size():
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benches" / "bench_kernels.py"), "--simd", "scalar", "--size", "1e3",
+         "--repeats", "1", "--cpu-time"],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "scalar   normal32 " in r.stdout and "integers_fresh" in r.stdout
+
+
 def test_distribution_benchmark_runs_at_tiny_size(tmp_path):
     out = tmp_path / "d.json"
     r = subprocess.run(
