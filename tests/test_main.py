@@ -58,6 +58,35 @@ def test_bench_command_runs_at_tiny_size(tmp_path, monkeypatch, capsys):
     assert any("matplotlib is not installed" in n for n in result["notes"])
     assert "| random float32 | 1e3 | out= |" in md.read_text()
     assert "random float32" in capsys.readouterr().out
+    # The memory fill is measured at 1 thread and at the most seedstream threads.
+    most = str(result["meta"]["max_ss_threads"])
+    assert all(set(c["fill_GBps_threads"]) == {"1", most} for c in result["cases"])
+
+
+def test_bench_percent_of_fill_is_taken_at_the_same_thread_count():
+    """The `% of fill` column at t threads relates to the memory fill at t threads, and the
+    fill table lists every thread count measured."""
+    from seedstream._bench import report
+
+    def m(key, ns):
+        return {"key": key, "output": "out=", "ns_per_element": ns, "peak_bytes": None}
+
+    rec = {"workload": "random", "label": "random", "dtype": "float32", "size": 1000,
+           "elements": 1000, "out_bytes": 4000, "expected_bytes": {"out=": 0},
+           "fill_GBps": 4.0, "fill_cuda_GBps": None, "fill_GBps_threads": {"1": 4.0, "2": 8.0},
+           "measurements": [m("seedstream 1t", 2.0), m("seedstream 2t", 1.0)]}
+    header, body = report.main_table(report.rows_of([rec]), {"max_ss_threads": 2, "torch_threads": []})
+    row = dict(zip(header, body[0]))
+    # The fill: 1 ns per element at 1 thread (4 bytes at 4 GB/s), 0.5 ns at 2 threads.
+    assert row["% of fill (1t)"] == "50%"
+    assert row["% of fill (2t)"] == "50%"
+    header, body = report.fill_table([rec])
+    assert header == ["bytes", "fill GB/s (1 thread)", "fill GB/s (2 threads)"]
+    assert body[0][1:] == ["4.0", "8.0"]
+    # A result file without the multi-thread fill keeps its one-thread reference.
+    del rec["fill_GBps_threads"]
+    header, body = report.main_table(report.rows_of([rec]), {"max_ss_threads": 2, "torch_threads": []})
+    assert dict(zip(header, body[0]))["% of fill (2t)"] == "100%"
 
 
 def test_bench_simd_option_forces_and_records_the_level(tmp_path, monkeypatch):
@@ -97,6 +126,16 @@ def test_bitgen_benchmark_runs_at_tiny_size():
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "| PCG64 | Generator.random(n) |" in r.stdout and "random_raw(n)" in r.stdout
+
+
+def test_kernel_benchmark_runs_at_tiny_size():
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benches" / "bench_kernels.py"), "--simd", "scalar", "--size", "1e3",
+         "--repeats", "1", "--cpu-time"],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "scalar   normal32 " in r.stdout and "integers_fresh" in r.stdout
 
 
 def test_distribution_benchmark_runs_at_tiny_size(tmp_path):

@@ -41,7 +41,7 @@ class Contender:
     @property
     def key(self) -> str:
         """The column name: the implementation, plus the thread count where it is a knob."""
-        if self.impl in ("seedstream", "torch"):
+        if self.impl in ("seedstream", "torch") or (self.impl == "fill" and self.threads > 1):
             return f"{self.impl} {self.threads}t"
         return self.impl
 
@@ -193,7 +193,8 @@ class Runner:
 
 
 def case_record(case: Case, built: Built, repeats: int) -> Dict[str, Any]:
-    fill = next((c for c in built.contenders if c.impl == "fill" and c.times), None)
+    fills = {c.threads: c for c in built.contenders if c.impl == "fill" and c.times}
+    fill = fills.get(1)
     fill_cuda = next((c for c in built.contenders if c.impl == "fill-cuda" and c.times), None)
     return {
         "workload": case.workload.name,
@@ -205,6 +206,9 @@ def case_record(case: Case, built: Built, repeats: int) -> Dict[str, Any]:
         "expected_bytes": built.expected,
         "repeats": repeats,
         "fill_GBps": built.out_bytes / fill.median / 1e9 if fill and built.fill else None,
+        # By thread count (JSON keys are strings), 1 included.
+        "fill_GBps_threads": {str(t): built.out_bytes / c.median / 1e9 for t, c in sorted(fills.items())}
+        if built.fill else {},
         "fill_cuda_GBps": built.out_bytes / fill_cuda.median / 1e9 if fill_cuda else None,
         "measurements": [
             {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from seedstream._bench.harness import MEMORY_MIN_SIZE, NUMPY_BITGENS
@@ -25,6 +25,8 @@ class Row:
     peak: Dict[str, Optional[int]]
     fill_ns: Optional[float]
     fill_cuda_ns: Optional[float]
+    # ns/element of the memory fill by thread count; 1 thread is `fill_ns`.
+    fill_ns_threads: Dict[int, float] = field(default_factory=dict)
 
     @property
     def expected(self) -> int:
@@ -62,6 +64,7 @@ def rows_of(records: List[Dict[str, Any]]) -> List[Row]:
                 {m["key"]: m["peak_bytes"] for m in ms},
                 rec["out_bytes"] / rec["fill_GBps"] / el if rec["fill_GBps"] else None,
                 rec["out_bytes"] / rec["fill_cuda_GBps"] / el if rec["fill_cuda_GBps"] else None,
+                {int(t): rec["out_bytes"] / g / el for t, g in rec.get("fill_GBps_threads", {}).items() if g},
             ))
     return rows
 
@@ -80,7 +83,14 @@ def main_table(rows: List[Row], meta: Dict[str, Any]) -> Tuple[List[str], List[L
         return not any(k.startswith("numpy-") for k in r.ns)
 
     def fill_pct(key: str) -> Callable[[Row], str]:
-        return lambda r: f"{100 * r.fill_ns / r.ns[key]:.0f}%" if r.fill_ns and key in r.ns else "—"
+        # Against the fill at the same thread count (1 thread in result files that predate
+        # the multi-thread fill).
+        threads = int(key.split()[1].rstrip("t"))
+
+        def cell(r: Row) -> str:
+            fill = r.fill_ns_threads.get(threads, r.fill_ns if not r.fill_ns_threads else None)
+            return f"{100 * fill / r.ns[key]:.0f}%" if fill and key in r.ns else "—"
+        return cell
 
     def gbps(r: Row) -> str:
         return f"{r.rec['out_bytes'] / (r.ns[t1] * r.rec['elements']):.2f}" if t1 in r.ns else "—"
@@ -162,12 +172,15 @@ def cuda_table(rows: List[Row]) -> Tuple[List[str], List[List[str]]]:
 
 
 def fill_table(records: List[Dict[str, Any]]) -> Tuple[List[str], List[List[str]]]:
-    seen: Dict[int, float] = {}
+    seen: Dict[int, Dict[int, float]] = {}
     for rec in records:
         if rec.get("fill_GBps") and rec["out_bytes"] not in seen:
-            seen[rec["out_bytes"]] = rec["fill_GBps"]
-    header = ["bytes", "fill GB/s (1 thread)"]
-    return header, [[fmt_bytes(b), f"{g:.1f}"] for b, g in sorted(seen.items())]
+            by_threads = {int(t): g for t, g in rec.get("fill_GBps_threads", {}).items()}
+            seen[rec["out_bytes"]] = by_threads or {1: rec["fill_GBps"]}
+    threads = sorted({t for g in seen.values() for t in g})
+    header = ["bytes"] + [f"fill GB/s ({t} thread{'s' if t > 1 else ''})" for t in threads]
+    return header, [[fmt_bytes(b)] + [f"{g[t]:.1f}" if t in g else "—" for t in threads]
+                    for b, g in sorted(seen.items())]
 
 
 def markdown_table(header: List[str], body: List[List[str]], empty: str = "(no rows)") -> str:
@@ -188,7 +201,8 @@ def method_notes(meta: Dict[str, Any]) -> List[str]:
         f"Threads: seedstream at {', '.join(map(str, meta['ss_threads']))} threads "
         f"(seedstream.set_num_threads); torch CPU at {', '.join(map(str, meta['torch_threads']))} "
         "threads (torch.set_num_threads); a contender at t threads sets both pools to t. NumPy's "
-        "Generator and ndarray.fill are single-threaded.",
+        "Generator is single-threaded; the memory fill runs at 1 and at the most seedstream "
+        "threads.",
         "Output: `out=` writes into one preallocated, already touched array shared by every "
         "contender (torch sees it through torch.from_numpy); `fresh` allocates the output in each "
         "call with the library's own allocator (NumPy's asks for huge pages; first touch of new "
@@ -203,9 +217,10 @@ def method_notes(meta: Dict[str, Any]) -> List[str]:
         "Ratios (vs NumPy PCG64, vs torch): the other's time divided by seedstream's at 1 thread; "
         "above 1 seedstream is faster, below 1 it is slower and says so.",
         "% of fill: bytes per second of the output relative to `ndarray.fill` of a "
-        "preallocated byte buffer of the same size in the same round-robin (one thread, so "
-        "several seedstream threads can pass 100%). Below the last-level cache size it is a "
-        "cache bandwidth, and at 1e3 mostly call overhead.",
+        "preallocated byte buffer of the same size in the same round-robin, at the same thread "
+        "count (at t threads, t Python threads each fill one slice; ndarray.fill releases the "
+        "GIL). Below the last-level cache size it is a cache bandwidth, and at 1e3 mostly call "
+        "overhead.",
         f"Peak memory: resident-set growth sampled from /proc/self/statm in a background thread "
         f"during one call (after gc and malloc_trim), its result kept alive; CUDA from "
         f"torch.cuda.max_memory_allocated. Reported from {fmt_size(MEMORY_MIN_SIZE)} elements: "

@@ -4,6 +4,7 @@ produce one case's output, and the table `--only` picks from."""
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import functools
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
@@ -40,13 +41,26 @@ def _into(f: Callable[..., object], out: Any, device: str, *args: Any, **kwargs:
     return f(*args, device=device, **kwargs)
 
 
-def _fill_contender(nbytes: int, keep: List[Any]) -> Contender:
-    # A byte buffer of the output's size, written once so page faults are not timed
-    # (np.zeros would map untouched zero pages).
+def _fill_contenders(env: Env, nbytes: int, keep: List[Any]) -> List[Contender]:
+    """`ndarray.fill` of a byte buffer of the output's size: the memory-fill rate, at one
+    thread and at the most seedstream threads. At t threads, t pool threads each fill one
+    contiguous slice (`ndarray.fill` releases the GIL)."""
+    # Written once, so page faults are not timed (np.zeros would map untouched zero pages).
     buf = np.empty(max(nbytes, 1), np.uint8)
     buf.fill(0)
     keep.append(buf)
-    return Contender("fill", "out=", lambda: buf.fill(1))
+    out = [Contender("fill", "out=", lambda: buf.fill(1))]
+    if env.max_ss > 1:
+        pool = concurrent.futures.ThreadPoolExecutor(env.max_ss)
+        keep.append(pool)
+        parts = np.array_split(buf, env.max_ss)
+
+        def fill_parallel() -> None:
+            for f in [pool.submit(p.fill, 1) for p in parts]:
+                f.result()
+
+        out.append(Contender("fill", "out=", fill_parallel, threads=env.max_ss))
+    return out
 
 
 def _ss_threads(env: Env, make: Callable[[], Tuple[Callable[[], object], Reset]], output: str) -> List[Contender]:
@@ -119,7 +133,7 @@ def _elementwise(env: Env, case: Case, ss_call: Callable[..., object],
     nbytes = n * dt.itemsize
     built = Built(contenders, n, nbytes, {"out=": 0, "fresh": nbytes}, keep=keep,
                   scratch_bytes=nbytes if scratch_bytes is None else scratch_bytes)
-    contenders.append(_fill_contender(nbytes, keep))
+    contenders += _fill_contenders(env, nbytes, keep)
     if env.cuda:
         cfill = env.torch.zeros(max(nbytes, 1), dtype=env.torch.uint8, device="cuda")
         keep.append(cfill)
@@ -248,7 +262,7 @@ def _build_dropout(env: Env, case: Case) -> Built:
             lambda: step(cx, cones, lambda t: sst.functional.dropout(t, DROPOUT_P, generator=cg)),
             reset=lambda: setattr(cx, "grad", None))
     nbytes = 2 * n * 4  # the forward output and the input's gradient
-    contenders.append(_fill_contender(nbytes, keep))
+    contenders += _fill_contenders(env, nbytes, keep)
     # torch keeps a float mask for backward next to the output and the gradient.
     return Built(contenders, n, nbytes, {"fresh": nbytes}, keep=keep, scratch_bytes=3 * n * 4)
 
@@ -326,7 +340,7 @@ def _build_init_module(env: Env, case: Case) -> Built:
         keep.append(cmodel)
         contenders += _cuda_pair(env, "in-place", _torch_default_init(cmodel),
                                  lambda: sst.init_module(cmodel, seed=SEED))
-    contenders.append(_fill_contender(nbytes, keep))
+    contenders += _fill_contenders(env, nbytes, keep)
     return Built(contenders, elements, nbytes, {"in-place": 0}, keep=keep)
 
 

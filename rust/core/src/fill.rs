@@ -247,7 +247,17 @@ pub trait WordMap<T>: Sync {
     /// Whether Philox fills call `map` from inside the block kernel, eight blocks at a
     /// time (`simd::fill_philox_mapped`): for cheap element-wise mappings only.
     const FUSE: bool = false;
+    /// Whether the fused kernel calls [`WordMap::map_pairs`] instead of `map` for two-word
+    /// elements: reading each element as one `u64` keeps vector code from deinterleaving
+    /// the words.
+    const PAIRS: bool = false;
     fn map(&self, block: u64, words: &[u32], out: &mut [T]);
+    /// `map` for two-word elements, given as `join_u64(words[2k], words[2k + 1])`: the same
+    /// elements. Implemented where `PAIRS` is true.
+    fn map_pairs(&self, block: u64, pairs: &[u64], out: &mut [T]) {
+        let _ = (block, pairs, out);
+        unreachable!("map_pairs of a WordMap without PAIRS");
+    }
 }
 
 impl<T, F: Fn(u64, &[u32], &mut [T]) + Sync> WordMap<T> for F {

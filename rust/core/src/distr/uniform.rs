@@ -61,10 +61,17 @@ pub struct UniformF64Map;
 
 impl WordMap<f64> for UniformF64Map {
     const FUSE: bool = true;
+    const PAIRS: bool = true;
     #[inline(always)]
     fn map(&self, _block: u64, w: &[u32], o: &mut [f64]) {
         for (o, p) in o.iter_mut().zip(w.chunks_exact(2)) {
             *o = uniform_f64(join_u64(p[0], p[1]));
+        }
+    }
+    #[inline(always)]
+    fn map_pairs(&self, _block: u64, pairs: &[u64], o: &mut [f64]) {
+        for (o, &bits) in o.iter_mut().zip(pairs) {
+            *o = uniform_f64(bits);
         }
     }
 }

@@ -363,7 +363,11 @@ fn fill_mapped<V: Lanes, const G: usize, T, M: WordMap<T>, const WORDS: usize>(
     let mut pieces = out.chunks_exact_mut(per_step);
     for piece in &mut pieces {
         let v = step::<V, G>(lanes, &c);
-        map.map(block, words(&v), piece);
+        if WORDS == 2 && M::PAIRS {
+            map.map_pairs(block, pairs(&v), piece);
+        } else {
+            map.map(block, words(&v), piece);
+        }
         lanes = V::add(lanes, advance);
         block = block.wrapping_add(step_blocks as u64);
     }
@@ -371,7 +375,11 @@ fn fill_mapped<V: Lanes, const G: usize, T, M: WordMap<T>, const WORDS: usize>(
     if !rest.is_empty() {
         let v = step::<V, G>(lanes, &c);
         let blocks = (rest.len() * WORDS).div_ceil(4);
-        map.map(block, &words(&v)[..4 * blocks], rest);
+        if WORDS == 2 && M::PAIRS {
+            map.map_pairs(block, &pairs(&v)[..2 * blocks], rest);
+        } else {
+            map.map(block, &words(&v)[..4 * blocks], rest);
+        }
     }
 }
 
@@ -381,6 +389,15 @@ fn words<V: Lanes, const G: usize>(v: &[[V; 2]; G]) -> &[u32] {
     // SAFETY: the vectors are 4 * G * BLOCKS plain u32 words, 4-byte aligned or better,
     // borrowed for the lifetime of `v`.
     unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u32>(), 4 * G * V::BLOCKS) }
+}
+
+/// A step's output as two-word values in stream order: value `k` is
+/// `join_u64(word 2k, word 2k + 1)` (x86-64 is little-endian).
+#[inline(always)]
+fn pairs<V: Lanes, const G: usize>(v: &[[V; 2]; G]) -> &[u64] {
+    // SAFETY: the vectors are 2 * G * BLOCKS plain u64 values, 8-byte aligned or better,
+    // borrowed for the lifetime of `v`.
+    unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u64>(), 2 * G * V::BLOCKS) }
 }
 
 macro_rules! level {
@@ -569,7 +586,32 @@ mod tests {
         }
     }
 
-    fn check_fused<const WORDS: usize>(key: [u32; 2], hi: [u32; 2], first: u64, len: usize) {
+    /// [`Probe`] of two-word elements through `map_pairs`: the same records.
+    struct PairProbe;
+
+    impl WordMap<(u64, u64)> for PairProbe {
+        const PAIRS: bool = true;
+        fn map(&self, _block: u64, _w: &[u32], _o: &mut [(u64, u64)]) {
+            unreachable!("the fused kernel calls map_pairs");
+        }
+        fn map_pairs(&self, block: u64, p: &[u64], o: &mut [(u64, u64)]) {
+            assert!(p.len().is_multiple_of(2) && p.len() >= o.len());
+            assert!(p.len() < o.len() + 2);
+            let first = block.wrapping_mul(2);
+            for (k, o) in o.iter_mut().enumerate() {
+                // Probe's fold of words (a, b) is a << 32 ^ b; the pair is a | b << 32.
+                *o = (first.wrapping_add(k as u64), p[k].rotate_left(32));
+            }
+        }
+    }
+
+    fn check_fused<const WORDS: usize, M: WordMap<(u64, u64)>>(
+        probe: &M,
+        key: [u32; 2],
+        hi: [u32; 2],
+        first: u64,
+        len: usize,
+    ) {
         let blocks = (len * WORDS).div_ceil(4);
         let mut words = vec![[0u32; 4]; blocks];
         philox_blocks_scalar(key, hi, first, &mut words);
@@ -578,13 +620,13 @@ mod tests {
         let mut got = vec![(0, 0); len];
         if crate::simd::SimdLevel::Avx2.is_supported() {
             // SAFETY: the CPU has AVX2.
-            unsafe { fill_mapped_avx2(key, hi, first, WORDS, &mut got, &Probe::<WORDS>) };
+            unsafe { fill_mapped_avx2(key, hi, first, WORDS, &mut got, probe) };
             assert_eq!(got, want, "avx2 words={WORDS} first={first:#x} len={len}");
         }
         if crate::simd::SimdLevel::Avx512.is_supported() {
             got.fill((0, 0));
             // SAFETY: the CPU has AVX-512 F/VL/DQ/BW.
-            unsafe { fill_mapped_avx512(key, hi, first, WORDS, &mut got, &Probe::<WORDS>) };
+            unsafe { fill_mapped_avx512(key, hi, first, WORDS, &mut got, probe) };
             assert_eq!(got, want, "avx512 words={WORDS} first={first:#x} len={len}");
         }
     }
@@ -594,9 +636,10 @@ mod tests {
         let (key, hi) = ([0x0bad_cafe, 0x1357_9bdf], [3, u32::MAX]);
         for first in [0u64, 5, 0xFFFF_FFFB, u64::MAX - 20, u64::MAX] {
             for len in (0..=70).chain([1001, 4097]) {
-                check_fused::<1>(key, hi, first, len);
-                check_fused::<2>(key, hi, first, len);
-                check_fused::<4>(key, hi, first, len);
+                check_fused::<1, _>(&Probe::<1>, key, hi, first, len);
+                check_fused::<2, _>(&Probe::<2>, key, hi, first, len);
+                check_fused::<2, _>(&PairProbe, key, hi, first, len);
+                check_fused::<4, _>(&Probe::<4>, key, hi, first, len);
             }
         }
     }
