@@ -9,7 +9,9 @@ use rayon::prelude::*;
 use rayon::ThreadPool;
 
 use crate::error::{Error, Result};
-use crate::simd::{simd_level, SimdLevel};
+use crate::simd::simd_level;
+#[cfg(target_arch = "x86_64")]
+use crate::simd::SimdLevel;
 use crate::stream::{BlockCursor, BlockFn};
 
 /// Blocks produced per inner step: 4 KiB of words, which stay in L1 with the output run;
