@@ -83,13 +83,16 @@ def main_table(rows: List[Row], meta: Dict[str, Any]) -> Tuple[List[str], List[L
         return not any(k.startswith("numpy-") for k in r.ns)
 
     def fill_pct(key: str) -> Callable[[Row], str]:
-        # Against the fill at the same thread count (1 thread in result files that predate
-        # the multi-thread fill).
+        # Against the fastest fill with at most as many threads (1 thread in result files
+        # that predate the multi-thread fill): at small sizes starting threads costs more
+        # than filling, so the multi-thread fill alone would be no reference there.
         threads = int(key.split()[1].rstrip("t"))
 
         def cell(r: Row) -> str:
-            fill = r.fill_ns_threads.get(threads, r.fill_ns if not r.fill_ns_threads else None)
-            return f"{100 * fill / r.ns[key]:.0f}%" if fill and key in r.ns else "—"
+            fills = [ns for t, ns in r.fill_ns_threads.items() if t <= threads and ns]
+            if not fills and r.fill_ns:
+                fills = [r.fill_ns]
+            return f"{100 * min(fills) / r.ns[key]:.0f}%" if fills and key in r.ns else "—"
         return cell
 
     def gbps(r: Row) -> str:
@@ -217,10 +220,10 @@ def method_notes(meta: Dict[str, Any]) -> List[str]:
         "Ratios (vs NumPy PCG64, vs torch): the other's time divided by seedstream's at 1 thread; "
         "above 1 seedstream is faster, below 1 it is slower and says so.",
         "% of fill: bytes per second of the output relative to `ndarray.fill` of a "
-        "preallocated byte buffer of the same size in the same round-robin, at the same thread "
-        "count (at t threads, t Python threads each fill one slice; ndarray.fill releases the "
-        "GIL). Below the last-level cache size it is a cache bandwidth, and at 1e3 mostly call "
-        "overhead.",
+        "preallocated byte buffer of the same size in the same round-robin: the fastest fill "
+        "with at most the same number of threads (at t threads, t Python threads each fill one "
+        "slice; ndarray.fill releases the GIL). Below the last-level cache size it is a cache "
+        "bandwidth, and at 1e3 mostly call overhead.",
         f"Peak memory: resident-set growth sampled from /proc/self/statm in a background thread "
         f"during one call (after gc and malloc_trim), its result kept alive; CUDA from "
         f"torch.cuda.max_memory_allocated. Reported from {fmt_size(MEMORY_MIN_SIZE)} elements: "
