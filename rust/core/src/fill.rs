@@ -23,11 +23,6 @@ pub const MAX_THREADS: usize = 1024;
 
 static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
 static CHUNK_BLOCKS: AtomicU64 = AtomicU64::new(1 << 14);
-static NONTEMPORAL_BYTES: AtomicUsize = AtomicUsize::new(NONTEMPORAL_MIN_BYTES);
-
-/// Output size from which a fill whose mapping runs inside the block kernel writes with
-/// non-temporal stores. NOTE: set from measurement, see [`set_nontemporal_bytes`].
-pub const NONTEMPORAL_MIN_BYTES: usize = 16 << 20;
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
 
 /// The fill thread pool and the process that built it. A child made by `fork()` inherits
@@ -82,16 +77,6 @@ pub fn set_chunk_blocks(blocks: u64) -> Result<()> {
 
 pub fn chunk_blocks() -> u64 {
     CHUNK_BLOCKS.load(Ordering::Relaxed)
-}
-
-/// Sets the output size from which fills write with non-temporal stores (for tests and
-/// tuning; [`NONTEMPORAL_MIN_BYTES`] by default). Output does not depend on it.
-pub fn set_nontemporal_bytes(bytes: usize) {
-    NONTEMPORAL_BYTES.store(bytes, Ordering::Relaxed);
-}
-
-pub fn nontemporal_bytes() -> usize {
-    NONTEMPORAL_BYTES.load(Ordering::Relaxed)
 }
 
 fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
@@ -298,11 +283,10 @@ pub fn fill_elements<B, T, F>(
     map: &F,
 ) where
     B: BlockFn,
-    T: Copy + Send,
+    T: Send,
     F: WordMap<T>,
 {
     debug_assert!(matches!(words_per_element, 1 | 2 | 4));
-    let nontemporal = size_of_val(out) >= nontemporal_bytes();
     let per_block = 4 / words_per_element;
     let chunk_blocks = chunk_blocks();
     let total_blocks = blocks_for(out.len() as u64, words_per_element as u64).unwrap_or(u64::MAX);
@@ -317,31 +301,23 @@ pub fn fill_elements<B, T, F>(
                     .enumerate()
                     .for_each(|(i, chunk)| {
                         let first = first_block.wrapping_add((i as u64).wrapping_mul(chunk_blocks));
-                        fill_serial(src, first, words_per_element, chunk, map, nontemporal)
+                        fill_serial(src, first, words_per_element, chunk, map)
                     })
             });
             return;
         }
     }
-    fill_serial(src, first_block, words_per_element, out, map, nontemporal)
+    fill_serial(src, first_block, words_per_element, out, map)
 }
 
-fn fill_serial<B, T, F>(
-    src: &B,
-    first_block: u64,
-    words_per_element: usize,
-    out: &mut [T],
-    map: &F,
-    nontemporal: bool,
-) where
+fn fill_serial<B, T, F>(src: &B, first_block: u64, words_per_element: usize, out: &mut [T], map: &F)
+where
     B: BlockFn,
-    T: Copy,
     F: WordMap<T>,
 {
     if F::FUSE {
         if let Some(philox) = src.philox() {
-            let (b, wpe) = (first_block, words_per_element);
-            if crate::simd::fill_philox_mapped(&philox, b, wpe, out, map, nontemporal) {
+            if crate::simd::fill_philox_mapped(&philox, first_block, words_per_element, out, map) {
                 return;
             }
         }

@@ -131,30 +131,27 @@ pub fn philox_blocks(key: [u32; 2], counter_hi: [u32; 2], first_block: u64, out:
 /// Fills `out` from `stream`'s blocks `first_block..` with `map` applied inside the block
 /// kernel, before the words leave the registers, where the current level has such a kernel
 /// (AVX2 and AVX-512); returns false, writing nothing, at the other levels. The bits are
-/// those of the staged path: the same `map` sees the same words and block indices. With
-/// `nontemporal`, the kernel writes `out` with non-temporal stores (for outputs far larger
-/// than the cache; same bits).
-pub fn fill_philox_mapped<T: Copy, M: WordMap<T>>(
+/// those of the staged path: the same `map` sees the same words and block indices.
+pub fn fill_philox_mapped<T, M: WordMap<T>>(
     stream: &PhiloxStream,
     first_block: u64,
     words_per_element: usize,
     out: &mut [T],
     map: &M,
-    nontemporal: bool,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        let (key, hi, wpe) = (stream.key, stream.counter_hi, words_per_element);
+        let (key, hi) = (stream.key, stream.counter_hi);
         match simd_level() {
             // SAFETY: the level is only ever set after `is_supported` confirmed AVX2.
             SimdLevel::Avx2 => unsafe {
-                philox_x86::fill_mapped_avx2(key, hi, first_block, wpe, out, map, nontemporal);
+                philox_x86::fill_mapped_avx2(key, hi, first_block, words_per_element, out, map);
                 true
             },
             // SAFETY: the level is only ever set after `is_supported` confirmed AVX-512
             // F/VL/DQ/BW (which imply AVX2).
             SimdLevel::Avx512 => unsafe {
-                philox_x86::fill_mapped_avx512(key, hi, first_block, wpe, out, map, nontemporal);
+                philox_x86::fill_mapped_avx512(key, hi, first_block, words_per_element, out, map);
                 true
             },
             _ => false,
@@ -163,14 +160,7 @@ pub fn fill_philox_mapped<T: Copy, M: WordMap<T>>(
     #[cfg(not(target_arch = "x86_64"))]
     {
         // The portable batched path (NEON on aarch64) stays staged.
-        let _ = (
-            stream,
-            first_block,
-            words_per_element,
-            out,
-            map,
-            nontemporal,
-        );
+        let _ = (stream, first_block, words_per_element, out, map);
         false
     }
 }

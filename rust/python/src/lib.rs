@@ -121,15 +121,6 @@ fn _get_chunk_blocks() -> u64 {
     seedstream_core::fill::chunk_blocks()
 }
 
-/// Sets the output size in bytes from which fills use non-temporal stores (tests and
-/// tuning only); returns the previous one. Output bits never depend on it.
-#[pyfunction]
-fn _set_nontemporal_bytes(bytes: usize) -> usize {
-    let previous = seedstream_core::fill::nontemporal_bytes();
-    seedstream_core::fill::set_nontemporal_bytes(bytes);
-    previous
-}
-
 /// The SIMD level used for Philox blocks: "scalar", "baseline", "avx2" or "avx512".
 #[pyfunction]
 fn simd_level() -> &'static str {
@@ -200,7 +191,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_set_chunk_blocks, m)?)?;
-    m.add_function(wrap_pyfunction!(_set_nontemporal_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(_get_chunk_blocks, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(_set_simd_level, m)?)?;

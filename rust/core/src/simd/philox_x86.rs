@@ -46,23 +46,13 @@ unsafe trait Lanes: Copy {
     /// Interleaves lane pairs (words 0-1 of a block, words 2-3 of the same block) into two
     /// registers of whole blocks in stream order.
     fn unpack(w01: Self, w23: Self) -> [Self; 2];
-    /// Bytes per register.
-    const BYTES: usize;
-    /// Copies one register's worth of bytes from `src` to `dst` with a non-temporal store,
-    /// which writes the line to memory without first reading it into the cache.
-    ///
-    /// # Safety
-    /// `src` must be readable and `dst` writable for [`Lanes::BYTES`] bytes, and `dst`
-    /// aligned to [`Lanes::BYTES`].
-    unsafe fn stream(src: *const u8, dst: *mut u8);
 }
 
 mod avx2 {
     use std::arch::x86_64::{
-        __m256i, _mm256_add_epi64, _mm256_blend_epi32, _mm256_loadu_si256, _mm256_mul_epu32,
-        _mm256_set1_epi64x, _mm256_set_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32,
-        _mm256_srli_epi64, _mm256_stream_si256, _mm256_unpackhi_epi64, _mm256_unpacklo_epi64,
-        _mm256_xor_si256,
+        __m256i, _mm256_add_epi64, _mm256_blend_epi32, _mm256_mul_epu32, _mm256_set1_epi64x,
+        _mm256_set_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_srli_epi64,
+        _mm256_unpackhi_epi64, _mm256_unpacklo_epi64, _mm256_xor_si256,
     };
 
     // SAFETY: AVX2 instructions only; see the trait's contract. Every `unsafe` block below
@@ -122,22 +112,14 @@ mod avx2 {
                 ]
             }
         }
-        const BYTES: usize = 32;
-        #[inline(always)]
-        unsafe fn stream(src: *const u8, dst: *mut u8) {
-            // SAFETY: the caller guarantees 32 readable bytes at `src` and 32 writable,
-            // 32-byte aligned bytes at `dst`; the load accepts any alignment.
-            unsafe { _mm256_stream_si256(dst.cast(), _mm256_loadu_si256(src.cast())) }
-        }
     }
 }
 
 mod avx512 {
     use std::arch::x86_64::{
-        __m512i, _mm512_add_epi64, _mm512_loadu_si512, _mm512_maskz_mov_epi32, _mm512_mul_epu32,
-        _mm512_set1_epi64, _mm512_set_epi64, _mm512_shuffle_epi32, _mm512_srli_epi64,
-        _mm512_stream_si512, _mm512_unpackhi_epi64, _mm512_unpacklo_epi64, _mm512_xor_si512,
-        _MM_PERM_CDAB,
+        __m512i, _mm512_add_epi64, _mm512_maskz_mov_epi32, _mm512_mul_epu32, _mm512_set1_epi64,
+        _mm512_set_epi64, _mm512_shuffle_epi32, _mm512_srli_epi64, _mm512_unpackhi_epi64,
+        _mm512_unpacklo_epi64, _mm512_xor_si512, _MM_PERM_CDAB,
     };
 
     // SAFETY: AVX-512F instructions only; see the trait's contract. Every `unsafe` block
@@ -196,13 +178,6 @@ mod avx512 {
                     _mm512_unpackhi_epi64(w01, w23),
                 ]
             }
-        }
-        const BYTES: usize = 64;
-        #[inline(always)]
-        unsafe fn stream(src: *const u8, dst: *mut u8) {
-            // SAFETY: the caller guarantees 64 readable bytes at `src` and 64 writable,
-            // 64-byte aligned bytes at `dst`; the load accepts any alignment.
-            unsafe { _mm512_stream_si512(dst.cast(), _mm512_loadu_si512(src.cast())) }
         }
     }
 }
@@ -365,172 +340,47 @@ fn blocks<V: Lanes, const G: usize>(
     }
 }
 
-/// The block kernel's steps from a first block on: each step's block index and its output
-/// words.
-struct Steps<V> {
-    c: Consts<V>,
-    lanes: V,
-    block: u64,
-}
-
-impl<V: Lanes> Steps<V> {
-    #[inline(always)]
-    fn new(key: [u32; 2], counter_hi: [u32; 2], first_block: u64) -> Steps<V> {
-        Steps {
-            c: Consts::new(key, counter_hi),
-            lanes: V::first_lanes(first_block),
-            block: first_block,
-        }
-    }
-
-    #[inline(always)]
-    fn next<const G: usize>(&mut self) -> (u64, [[V; 2]; G]) {
-        let step_blocks = G * V::BLOCKS;
-        let v = step::<V, G>(self.lanes, &self.c);
-        let block = self.block;
-        self.lanes = V::add(self.lanes, V::splat(step_blocks as u32));
-        self.block = block.wrapping_add(step_blocks as u64);
-        (block, v)
-    }
-}
-
-/// `map` on the first `blocks` blocks of a step that starts at block `block`.
-#[inline(always)]
-fn map_step<V: Lanes, const G: usize, T, M: WordMap<T>, const WORDS: usize>(
-    map: &M,
-    block: u64,
-    v: &[[V; 2]; G],
-    blocks: usize,
-    out: &mut [T],
-) {
-    if WORDS == 2 && M::PAIRS {
-        map.map_pairs(block, &pairs(v)[..2 * blocks], out);
-    } else {
-        map.map(block, &words(v)[..4 * blocks], out);
-    }
-}
-
-/// Elements of the buffer of [`fill_mapped`]'s streaming path: a step (at most 128
-/// elements) after one register's worth (at most 64 one-byte elements).
-const STREAM_BUFFER: usize = 192;
-
-#[repr(C, align(64))]
-struct StreamBuffer<T>([T; STREAM_BUFFER]);
-
 /// Fills `out` (elements of `WORDS` words each) from blocks `first_block..`, calling `map`
 /// on each step's blocks while they are still in registers, so no pass over a staging
 /// buffer follows. A short last step computes a whole step and hands `map` only the blocks
 /// that cover its elements.
-///
-/// With `stream`, where the element size allows, `map` writes each step into a small
-/// buffer that non-temporal stores copy to `out`: the same elements, but the output's
-/// cache lines are written without first being read (half the memory traffic of a fill
-/// far larger than the cache) and do not evict the cache's contents. Worth it only for
-/// such fills: the output is not left in the cache.
 #[inline(always)]
-fn fill_mapped<V: Lanes, const G: usize, T: Copy, M: WordMap<T>, const WORDS: usize>(
+fn fill_mapped<V: Lanes, const G: usize, T, M: WordMap<T>, const WORDS: usize>(
     key: [u32; 2],
     counter_hi: [u32; 2],
     first_block: u64,
     out: &mut [T],
     map: &M,
-    stream: bool,
 ) {
     let step_blocks = G * V::BLOCKS;
     let per_step = 4 * step_blocks / WORDS;
-    let mut steps = Steps::<V>::new(key, counter_hi, first_block);
-    let size = size_of::<T>();
-    // Streaming needs whole registers of elements, each step a whole number of registers,
-    // and an element boundary on the registers' alignment.
-    let streams = stream
-        && out.len() >= per_step
-        && size > 0
-        && V::BYTES.is_multiple_of(size)
-        && (per_step * size).is_multiple_of(V::BYTES)
-        && V::BYTES / size + per_step <= STREAM_BUFFER
-        && (out.as_ptr() as usize % V::BYTES).is_multiple_of(size);
-    if streams {
-        fill_streaming::<V, G, T, M, WORDS>(&mut steps, out, map);
-        return;
-    }
+    let c = Consts::<V>::new(key, counter_hi);
+    let advance = V::splat(step_blocks as u32);
+    let mut lanes = V::first_lanes(first_block);
+    let mut block = first_block;
     // Whole steps have constant lengths, so the mapping compiles to straight vector code
     // on the words as they come out of `step`.
     let mut pieces = out.chunks_exact_mut(per_step);
     for piece in &mut pieces {
-        let (block, v) = steps.next::<G>();
-        map_step::<V, G, T, M, WORDS>(map, block, &v, step_blocks, piece);
+        let v = step::<V, G>(lanes, &c);
+        if WORDS == 2 && M::PAIRS {
+            map.map_pairs(block, pairs(&v), piece);
+        } else {
+            map.map(block, words(&v), piece);
+        }
+        lanes = V::add(lanes, advance);
+        block = block.wrapping_add(step_blocks as u64);
     }
     let rest = pieces.into_remainder();
     if !rest.is_empty() {
-        let (block, v) = steps.next::<G>();
+        let v = step::<V, G>(lanes, &c);
         let blocks = (rest.len() * WORDS).div_ceil(4);
-        map_step::<V, G, T, M, WORDS>(map, block, &v, blocks, rest);
-    }
-}
-
-/// The streaming path of [`fill_mapped`], whose conditions hold: `out` holds at least one
-/// step, a register holds `reg` whole elements, a step `per_step / reg` registers, and
-/// element `head` of `out` is the first on a register boundary.
-///
-/// The buffer holds `reg` elements then a step. Each step is mapped after the first `reg`;
-/// the elements of the previous step not yet written sit just before it, and the whole
-/// registers from there on go to `out` with non-temporal stores. The step's last register
-/// of elements then moves to the front, where its unwritten part is the next step's
-/// carry. The head, the last carry and a short last step go with ordinary stores.
-#[inline(always)]
-fn fill_streaming<V: Lanes, const G: usize, T: Copy, M: WordMap<T>, const WORDS: usize>(
-    steps: &mut Steps<V>,
-    out: &mut [T],
-    map: &M,
-) {
-    let step_blocks = G * V::BLOCKS;
-    let per_step = 4 * step_blocks / WORDS;
-    let reg = V::BYTES / size_of::<T>();
-    let head = (V::BYTES - out.as_ptr() as usize % V::BYTES) % V::BYTES / size_of::<T>();
-    let mut buffer = StreamBuffer([out[0]; STREAM_BUFFER]);
-    let buf = &mut buffer.0[..reg + per_step];
-    let whole_steps = out.len() / per_step;
-    let mut done = head;
-    let mut carry = 0;
-    for k in 0..whole_steps {
-        let (block, v) = steps.next::<G>();
-        map_step::<V, G, T, M, WORDS>(map, block, &v, step_blocks, &mut buf[reg..]);
-        let from = if k == 0 {
-            out[..head].copy_from_slice(&buf[reg..reg + head]);
-            reg + head
+        if WORDS == 2 && M::PAIRS {
+            map.map_pairs(block, &pairs(&v)[..2 * blocks], rest);
         } else {
-            reg - carry
-        };
-        let registers = (reg + per_step - from) / reg;
-        let (src, dst) = (&buf[from..], &mut out[done..]);
-        assert!(src.len() >= registers * reg && dst.len() >= registers * reg);
-        for r in 0..registers {
-            // SAFETY: the assert above bounds both ranges; `dst` starts on a register
-            // boundary (element `head`, plus whole registers); the elements are plain
-            // values, copied as bytes.
-            unsafe {
-                V::stream(
-                    src.as_ptr().add(r * reg).cast(),
-                    dst.as_mut_ptr().add(r * reg).cast(),
-                )
-            };
+            map.map(block, &words(&v)[..4 * blocks], rest);
         }
-        done += registers * reg;
-        carry = reg + per_step - from - registers * reg;
-        let (front, step) = buf.split_at_mut(reg);
-        front.copy_from_slice(&step[per_step - reg..]);
     }
-    let rest = out.len() - whole_steps * per_step;
-    if rest > 0 {
-        let (block, v) = steps.next::<G>();
-        let blocks = (rest * WORDS).div_ceil(4);
-        map_step::<V, G, T, M, WORDS>(map, block, &v, blocks, &mut buf[reg..reg + rest]);
-    }
-    out[done..].copy_from_slice(&buf[reg - carry..reg + rest]);
-    // Non-temporal stores are weakly ordered: the fence makes them visible before
-    // whatever tells another thread that the fill is done.
-    // SAFETY: SSE, part of the x86-64 baseline.
-    unsafe { std::arch::x86_64::_mm_sfence() };
 }
 
 /// A step's output as its words in stream order.
@@ -571,20 +421,18 @@ macro_rules! level {
         /// # Safety
         /// The CPU must have the target features this function is compiled for.
         #[target_feature(enable = $features)]
-        pub(crate) unsafe fn $fill<T: Copy, M: WordMap<T>>(
+        pub(crate) unsafe fn $fill<T, M: WordMap<T>>(
             key: [u32; 2],
             counter_hi: [u32; 2],
             first_block: u64,
             words_per_element: usize,
             out: &mut [T],
             map: &M,
-            stream: bool,
         ) {
-            let (k, h, b) = (key, counter_hi, first_block);
             match words_per_element {
-                1 => fill_mapped::<$v, $groups, T, M, 1>(k, h, b, out, map, stream),
-                2 => fill_mapped::<$v, $groups, T, M, 2>(k, h, b, out, map, stream),
-                _ => fill_mapped::<$v, $groups, T, M, 4>(k, h, b, out, map, stream),
+                1 => fill_mapped::<$v, $groups, T, M, 1>(key, counter_hi, first_block, out, map),
+                2 => fill_mapped::<$v, $groups, T, M, 2>(key, counter_hi, first_block, out, map),
+                _ => fill_mapped::<$v, $groups, T, M, 4>(key, counter_hi, first_block, out, map),
             }
         }
     };
@@ -772,13 +620,13 @@ mod tests {
         let mut got = vec![(0, 0); len];
         if crate::simd::SimdLevel::Avx2.is_supported() {
             // SAFETY: the CPU has AVX2.
-            unsafe { fill_mapped_avx2(key, hi, first, WORDS, &mut got, probe, false) };
+            unsafe { fill_mapped_avx2(key, hi, first, WORDS, &mut got, probe) };
             assert_eq!(got, want, "avx2 words={WORDS} first={first:#x} len={len}");
         }
         if crate::simd::SimdLevel::Avx512.is_supported() {
             got.fill((0, 0));
             // SAFETY: the CPU has AVX-512 F/VL/DQ/BW.
-            unsafe { fill_mapped_avx512(key, hi, first, WORDS, &mut got, probe, false) };
+            unsafe { fill_mapped_avx512(key, hi, first, WORDS, &mut got, probe) };
             assert_eq!(got, want, "avx512 words={WORDS} first={first:#x} len={len}");
         }
     }
@@ -794,104 +642,5 @@ mod tests {
                 check_fused::<4, _>(&Probe::<4>, key, hi, first, len);
             }
         }
-    }
-
-    type Fill<T, M> = unsafe fn([u32; 2], [u32; 2], u64, usize, &mut [T], &M, bool);
-
-    /// Two-word elements read through `map_pairs`, as `UniformF64Map` does.
-    struct JoinPairs;
-
-    impl WordMap<u64> for JoinPairs {
-        const PAIRS: bool = true;
-        fn map(&self, _block: u64, _w: &[u32], _o: &mut [u64]) {
-            unreachable!("the fused kernel calls map_pairs");
-        }
-        fn map_pairs(&self, _block: u64, p: &[u64], o: &mut [u64]) {
-            o.copy_from_slice(&p[..o.len()]);
-        }
-    }
-
-    /// Fills with and without non-temporal stores, at every level this CPU has, into
-    /// places `0..64` bytes past a 64-byte boundary, and compares both with `element`
-    /// applied to the scalar reference's words, `WORDS` at a time.
-    fn check_nontemporal<T, M, const WORDS: usize>(map: &M, element: fn(&[u32]) -> T)
-    where
-        T: Copy + Default + PartialEq + std::fmt::Debug,
-        M: WordMap<T>,
-    {
-        let mut levels: Vec<(&str, Fill<T, M>)> = Vec::new();
-        if crate::simd::SimdLevel::Avx2.is_supported() {
-            levels.push(("avx2", fill_mapped_avx2::<T, M>));
-        }
-        if crate::simd::SimdLevel::Avx512.is_supported() {
-            levels.push(("avx512", fill_mapped_avx512::<T, M>));
-        }
-        let (key, hi) = ([0x0bad_cafe, 0x1357_9bdf], [3, u32::MAX]);
-        let size = size_of::<T>();
-        // Lengths around one and a few steps of either level (32 or 128 words), and longer.
-        let lens = (0..=12).chain([31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 257, 389]);
-        for len in lens.chain([1001, 4097]) {
-            for first in [0u64, 0xFFFF_FFFB, u64::MAX - 3] {
-                let mut words = vec![[0u32; 4]; (len * WORDS).div_ceil(4)];
-                philox_blocks_scalar(key, hi, first, &mut words);
-                let want: Vec<T> = words.as_flattened()[..len * WORDS]
-                    .chunks_exact(WORDS)
-                    .map(element)
-                    .collect();
-                let mut buf = vec![T::default(); len + 2 * 64 / size];
-                let aligned = (64 - buf.as_ptr() as usize % 64) % 64 / size;
-                for skip in 0..64 / size {
-                    let at = aligned + skip;
-                    for (name, fill) in &levels {
-                        for nontemporal in [false, true] {
-                            buf.fill(T::default());
-                            let out = &mut buf[at..at + len];
-                            // SAFETY: `levels` lists only levels the CPU supports.
-                            unsafe { fill(key, hi, first, WORDS, out, map, nontemporal) };
-                            assert!(
-                                buf[at..at + len] == want[..],
-                                "{name} nontemporal={nontemporal} words={WORDS} size={size} \
-                                 first={first:#x} len={len} skip={skip}"
-                            );
-                            let outside = buf[..at].iter().chain(&buf[at + len..]);
-                            assert!(outside.into_iter().all(|x| *x == T::default()));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn nontemporal_stores_write_the_same_elements() {
-        let one = |w: &[u32]| w[0];
-        let low_byte = |w: &[u32]| w[0] as u8;
-        let two = |w: &[u32]| u64::from(w[0]) | u64::from(w[1]) << 32;
-        let four = |w: &[u32]| w.iter().rev().fold(0u128, |a, &x| a << 32 | u128::from(x));
-        check_nontemporal::<u32, _, 1>(
-            &|_: u64, w: &[u32], o: &mut [u32]| o.copy_from_slice(&w[..o.len()]),
-            one,
-        );
-        check_nontemporal::<u8, _, 1>(
-            &|_: u64, w: &[u32], o: &mut [u8]| o.iter_mut().zip(w).for_each(|(o, &w)| *o = w as u8),
-            low_byte,
-        );
-        check_nontemporal::<u64, _, 2>(
-            &|_: u64, w: &[u32], o: &mut [u64]| {
-                o.iter_mut()
-                    .zip(w.chunks_exact(2))
-                    .for_each(|(o, w)| *o = two(w))
-            },
-            two,
-        );
-        check_nontemporal::<u64, _, 2>(&JoinPairs, two);
-        check_nontemporal::<u128, _, 4>(
-            &|_: u64, w: &[u32], o: &mut [u128]| {
-                o.iter_mut()
-                    .zip(w.chunks_exact(4))
-                    .for_each(|(o, w)| *o = four(w))
-            },
-            four,
-        );
     }
 }
