@@ -178,26 +178,25 @@ pub fn fill_sample_dropout_half_bits(
     out: &mut [u16],
 ) -> Result<()> {
     let scale = f32::scale(p);
-    let args = (algorithm, parent, first_sample, p, part, input);
     match format {
         HalfFormat::F16 => fill_samples_masked(
-            args.0,
-            args.1,
-            args.2,
-            args.3,
-            args.4,
-            args.5,
+            algorithm,
+            parent,
+            first_sample,
+            p,
+            part,
+            input,
             out,
             0,
             move |x: u16| f16::from_bits(x).scaled(scale).to_bits(),
         ),
         HalfFormat::Bf16 => fill_samples_masked(
-            args.0,
-            args.1,
-            args.2,
-            args.3,
-            args.4,
-            args.5,
+            algorithm,
+            parent,
+            first_sample,
+            p,
+            part,
+            input,
             out,
             0,
             move |x: u16| bf16::from_bits(x).scaled(scale).to_bits(),
