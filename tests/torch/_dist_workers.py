@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import traceback
 from typing import Any, Callable, Dict
@@ -11,6 +12,8 @@ import torch.distributed as tdist
 
 
 def run(rank: int, world: int, store_path: str, body: Callable[..., Any], args: Any, backend: str) -> None:
+    # A crash in native code (SIGABRT, SIGSEGV) then prints every thread's Python stack.
+    faulthandler.enable(all_threads=True)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(1)
     kw: Dict[str, Any] = {}
