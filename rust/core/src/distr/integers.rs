@@ -250,10 +250,11 @@ mod tests {
         use crate::stream::PhiloxStream;
         let e = PhiloxStream::new(&Key::from_seed(&Name::Int(9)).extension());
         // X = (2^64 - 1) / 3 gives 3 * X = 2^64 - 1: lo64 is above 2^64 - 3, so Y decides.
-        // With r = 5 the same X has s mod 2^32 = 2^32 - 1 and is flagged, but lo64 =
-        // 2^64 - 5 + ... is checked exactly by the redo; X = 0 is never flagged.
-        let w = [0x5555_5555u32, 0x5555_5555, 0, 0, 0x5555_5555, 0x5555_5555, 7, 9];
-        for range in [3u32, 5, 1000, u32::MAX] {
+        // X = 0xFFFF_FFFF_0000_0000 with r = 1 is flagged (s mod 2^32 = 2^32 - 1) but needs
+        // no Y: the redo must give plain hi there. X = 0 is never flagged.
+        assert!(small_range(1, 0, u32::MAX).1);
+        let w = [0x5555_5555u32, 0x5555_5555, 0, 0, 0x5555_5555, 0x5555_5555, 0, u32::MAX];
+        for range in [1u32, 3, 5, 1000, u32::MAX] {
             let map = SmallRangeMap { ext: &e, low: 10, range };
             let mut a = [0u64; 4];
             map.map(7, &w, &mut a);
